@@ -1,0 +1,66 @@
+"""graph_agents: multi-agent networks, routers, shared state and workflows on LangGraph.
+
+```python
+from graph_agents import Agent, create_network
+
+network = create_network(agents=[Agent("Assistant", "Be brief.")], default_model="gpt-4o-mini")
+result = network.run_sync("Hello!")
+print(result.output)
+```
+"""
+
+from .agent import Agent
+from .events import Event, EventType
+from .exceptions import (
+    BackendError,
+    ConcurrentRunError,
+    ConfigurationError,
+    GraphAgentsError,
+    ModelProviderError,
+    RoutingError,
+    ToolError,
+    WorkflowError,
+)
+from .models import HanzoModelProvider, ModelProvider, OpenAIModelProvider, RetryPolicy
+from .network import Network, create_network
+from .result import RunResult, StopReason
+from .state import (
+    InMemoryStateStore,
+    PostgresStateStore,
+    SharedState,
+    SqliteStateStore,
+    StateView,
+)
+from .tools import Tool, tool_from
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Agent",
+    "BackendError",
+    "ConcurrentRunError",
+    "ConfigurationError",
+    "Event",
+    "EventType",
+    "GraphAgentsError",
+    "HanzoModelProvider",
+    "InMemoryStateStore",
+    "ModelProvider",
+    "ModelProviderError",
+    "Network",
+    "OpenAIModelProvider",
+    "PostgresStateStore",
+    "RetryPolicy",
+    "RoutingError",
+    "RunResult",
+    "SharedState",
+    "SqliteStateStore",
+    "StateView",
+    "StopReason",
+    "Tool",
+    "ToolError",
+    "WorkflowError",
+    "__version__",
+    "create_network",
+    "tool_from",
+]

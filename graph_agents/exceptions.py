@@ -1,0 +1,89 @@
+"""Errors raised by graph_agents.
+
+Every error derives from `GraphAgentsError`, so one ``except`` catches them all::
+
+    GraphAgentsError
+    ├── ConfigurationError     a definition is wrong: fix the code, then run again
+    ├── RoutingError           a router named an unknown agent, or none could be chosen
+    ├── WorkflowError          a workflow step is invalid, or failed while running
+    ├── ModelProviderError     the model endpoint refused or could not be reached
+    ├── ToolError              a tool failed where its error cannot go back to the model
+    ├── BackendError           a compute backend failed to run an agent turn
+    └── ConcurrentRunError     a second run was started on a thread that is running
+
+Messages name the offending value with ``repr`` and say how to fix it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BackendError",
+    "ConcurrentRunError",
+    "ConfigurationError",
+    "GraphAgentsError",
+    "ModelProviderError",
+    "RoutingError",
+    "ToolError",
+    "WorkflowError",
+]
+
+
+class GraphAgentsError(Exception):
+    """Base class of every error graph_agents raises."""
+
+
+class ConfigurationError(GraphAgentsError):
+    """A definition (agent, tool, network, router, workflow) is invalid.
+
+    Raised while building objects, before anything runs.
+    """
+
+
+class RoutingError(GraphAgentsError):
+    """A router named an unknown agent, raised, or no agent could be chosen."""
+
+
+class WorkflowError(GraphAgentsError):
+    """A workflow definition is invalid, or a step failed while running."""
+
+
+class ModelProviderError(GraphAgentsError):
+    """A model call failed for a reason retrying will not fix.
+
+    Attributes:
+        model: The model name that was called.
+        endpoint: The base URL that was called, when known.
+    """
+
+    def __init__(self, message: str, *, model: str | None = None, endpoint: str | None = None):
+        super().__init__(message)
+        self.model = model
+        self.endpoint = endpoint
+
+
+class ToolError(GraphAgentsError):
+    """A tool failed and the failure could not be returned to the model.
+
+    Attributes:
+        tool: The name of the failing tool.
+    """
+
+    def __init__(self, message: str, *, tool: str | None = None):
+        super().__init__(message)
+        self.tool = tool
+
+
+class BackendError(GraphAgentsError):
+    """A compute backend could not run an agent turn."""
+
+
+class ConcurrentRunError(GraphAgentsError):
+    """A run was started on a ``thread_id`` while another run on it is in progress.
+
+    Attributes:
+        thread_id: The contended thread.
+    """
+
+    def __init__(self, message: str, *, thread_id: str):
+        super().__init__(message)
+        self.thread_id = thread_id

@@ -1,0 +1,17 @@
+"""`RunContext`: the per-run objects nodes receive through LangGraph's runtime context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..events import _Emitter
+
+__all__ = ["RunContext"]
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What one run hands to every node; never checkpointed."""
+
+    emitter: _Emitter
+    """Where the run's events go."""

@@ -1,0 +1,203 @@
+"""Shared state: what agents, tools, routers and conditions read and write during a run.
+
+Three views of one dictionary:
+
+- `SharedState` (async, read-write) is handed to tools that take a ``state`` parameter.
+- `StateView` (sync, read-only) is handed to routers and workflow conditions.
+- `NetworkState` (sync, read-write) is ``network.state``: its values seed every run.
+
+Writes are not applied in place. A tool step records them as operations, and the step
+returns the operations as part of its checkpointed update; the graph then folds them
+into the state with `apply_state_ops`. That is why a crash after a step loses none of its
+writes, and why parallel branches that ``append`` to one key lose nothing.
+
+**Concurrent ``set`` rule.** When two parallel branches ``set`` the same key in one
+superstep, their operations are applied in the graph's deterministic task order
+(declaration order for workflow branches, tool-call order for delegations), and the last
+applied value wins. ``append`` and ``update`` never conflict: every item and every key is kept.
+
+State stores are LangGraph checkpointers. Pass `InMemoryStateStore`, `SqliteStateStore`,
+`PostgresStateStore`, or any ``BaseCheckpointSaver``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = [
+    "InMemoryStateStore",
+    "NetworkState",
+    "PostgresStateStore",
+    "SharedState",
+    "SqliteStateStore",
+    "StateOp",
+    "StateView",
+    "apply_state_ops",
+]
+
+StateOp = tuple[Literal["set", "append", "delete"], str, Any]
+"""One recorded write: ``("set", key, value)``, ``("append", key, item)`` or ``("delete", key, None)``."""
+
+
+def apply_state_ops(current: Mapping[str, Any] | None, ops: list[StateOp]) -> dict[str, Any]:
+    """Return a new state dict: ``current`` with ``ops`` applied in order.
+
+    ``current`` is never mutated, so checkpointed values stay as they were written.
+    ``append`` to a missing key starts a list; ``append`` to a non-list value raises
+    `TypeError` naming the key.
+    """
+    result = dict(current or {})
+    for op, key, value in ops:
+        if op == "set":
+            result[key] = value
+        elif op == "append":
+            existing = result.get(key)
+            if existing is None:
+                result[key] = [value]
+            elif isinstance(existing, list):
+                result[key] = [*existing, value]
+            else:
+                raise TypeError(
+                    f"Cannot append to state key {key!r}: it holds a "
+                    f"{type(existing).__name__}, not a list. Use set() to replace it."
+                )
+        elif op == "delete":
+            result.pop(key, None)
+        else:
+            raise ValueError(f"Unknown state operation {op!r}; expected set, append or delete.")
+    return result
+
+
+class StateView(Mapping[str, Any]):
+    """A read-only, synchronous view of the shared state, for routers and conditions.
+
+    ``view.get("review_score")`` returns ``None`` for a missing key, like a dict.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any]):
+        self._data = data
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"StateView({dict(self._data)!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a deep copy of the state as a plain dict."""
+        return copy.deepcopy(dict(self._data))
+
+
+class SharedState:
+    """The run's shared state, as tools see it: async, read-your-writes.
+
+    Writes are recorded and applied to the graph state when the step that made them
+    completes, as one checkpointed update. Reads see the state at the start of the step
+    plus this step's own writes.
+    """
+
+    def __init__(self, initial: Mapping[str, Any] | None = None):
+        self._current: dict[str, Any] = dict(initial or {})
+        self._ops: list[StateOp] = []
+
+    async def get(self, key: str, default: Any = None) -> Any:
+        """Return the value of ``key``, or ``default`` when it is missing."""
+        return self._current.get(key, default)
+
+    async def set(self, key: str, value: Any) -> None:
+        """Set ``key`` to ``value``."""
+        self._record(("set", key, value))
+
+    async def append(self, key: str, item: Any) -> None:
+        """Append ``item`` to the list at ``key``, creating the list when missing.
+
+        Appends from parallel branches are all kept.
+        """
+        self._record(("append", key, item))
+
+    async def update(self, values: Mapping[str, Any]) -> None:
+        """Set every key of ``values``."""
+        for key, value in values.items():
+            self._record(("set", key, value))
+
+    async def delete(self, key: str) -> None:
+        """Remove ``key``; a missing key is not an error."""
+        self._record(("delete", key, None))
+
+    async def to_dict(self) -> dict[str, Any]:
+        """Return a copy of the state as this step currently sees it."""
+        return copy.deepcopy(self._current)
+
+    def view(self) -> StateView:
+        """Return a synchronous read-only view of the current state."""
+        return StateView(self._current)
+
+    def _record(self, op: StateOp) -> None:
+        if not isinstance(op[1], str):
+            raise TypeError(f"State keys must be strings, got {op[1]!r}.")
+        self._current = apply_state_ops(self._current, [op])
+        self._ops.append(op)
+
+    def _take_ops(self) -> list[StateOp]:
+        ops, self._ops = self._ops, []
+        return ops
+
+
+class NetworkState:
+    """``network.state``: synchronous values that seed the shared state of every run."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, Any] = {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Return the seeded value of ``key``, or ``default``."""
+        return self._values.get(key, default)
+
+    def set(self, key: str, value: Any) -> None:
+        """Seed ``key`` with ``value`` for every later run."""
+        if not isinstance(key, str):
+            raise TypeError(f"State keys must be strings, got {key!r}.")
+        self._values[key] = value
+
+    def delete(self, key: str) -> None:
+        """Stop seeding ``key``."""
+        self._values.pop(key, None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a deep copy of the seeded values."""
+        return copy.deepcopy(self._values)
+
+
+@dataclass(frozen=True)
+class InMemoryStateStore:
+    """Keep checkpoints in process memory: threads resume within this process only."""
+
+
+@dataclass(frozen=True)
+class SqliteStateStore:
+    """Keep checkpoints in a SQLite file, shared by every process that opens it."""
+
+    path: str | Path
+    """The database file; created when missing."""
+
+
+@dataclass(frozen=True)
+class PostgresStateStore:
+    """Keep checkpoints in PostgreSQL, so many processes and hosts share threads."""
+
+    dsn: str
+    """A libpq connection string, e.g. ``postgresql://user@127.0.0.1:5432/db``."""
+    pool_size: int = field(default=10)
+    """The largest number of connections the store's pool opens."""
