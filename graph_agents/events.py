@@ -89,12 +89,19 @@ class _Emitter:
         """Whether anyone listens; when not, callers may skip building event data."""
         return self._queue is not None or self._callback is not None
 
-    def emit(self, type: EventType, data: dict[str, Any] | None = None, *,
-             agent: str | None = None) -> None:
+    def emit(
+        self, type: EventType, data: dict[str, Any] | None = None, *, agent: str | None = None
+    ) -> None:
         if not self.active:
             return
-        event = Event(type=type, data=data or {}, agent=agent, run_id=self.run_id,
-                      thread_id=self.thread_id, seq=self._seq)
+        event = Event(
+            type=type,
+            data=data or {},
+            agent=agent,
+            run_id=self.run_id,
+            thread_id=self.thread_id,
+            seq=self._seq,
+        )
         self._seq += 1
         if self._queue is not None:
             self._queue.put_nowait(event)

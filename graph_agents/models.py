@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import openai
+from langchain_core import exceptions as lc_errors
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.tool import invalid_tool_call, tool_call
@@ -65,11 +66,14 @@ class OpenAIModelProvider:
     api_key: str | None = None
     """The API key; ``OPENAI_API_KEY`` when ``None``."""
     base_url: str | None = None
-    """The endpoint, e.g. ``http://localhost:4000/v1``; ``OPENAI_BASE_URL`` or OpenAI's when ``None``."""
+    """The endpoint, e.g. ``http://localhost:4000/v1``; when ``None``, ``OPENAI_BASE_URL``
+    or OpenAI's."""
     timeout: float = 60.0
     """Seconds before one request times out (and is retried)."""
     temperature: float | None = None
     """Sampling temperature passed to every model; the endpoint's default when ``None``."""
+    streaming: bool = True
+    """Stream tokens (SSE); ``False`` makes one plain request per model call."""
 
     def chat_model(self, name: str) -> BaseChatModel:
         """Return a streaming ``ChatOpenAI`` for ``name``.
@@ -99,7 +103,8 @@ class OpenAIModelProvider:
             timeout=self.timeout,
             # stream_chat owns retries, so they follow one policy for every model.
             max_retries=0,
-            streaming=True,
+            streaming=self.streaming,
+            disable_streaming=not self.streaming,
             stream_usage=True,
             use_responses_api=False,
             **kwargs,
@@ -109,8 +114,20 @@ class OpenAIModelProvider:
 class HanzoModelProvider(OpenAIModelProvider):
     """Models behind a Hanzo Router (or any OpenAI-compatible gateway) at ``base_url``."""
 
-    def __init__(self, base_url: str, api_key: str | None = None, *, timeout: float = 60.0):
-        super().__init__(api_key=api_key or "not-needed", base_url=base_url, timeout=timeout)
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        timeout: float = 60.0,
+        streaming: bool = True,
+    ):
+        super().__init__(
+            api_key=api_key or "not-needed",
+            base_url=base_url,
+            timeout=timeout,
+            streaming=streaming,
+        )
 
 
 def resolve_model(
@@ -136,8 +153,7 @@ def resolve_model(
     if isinstance(chosen, str):
         return (provider or OpenAIModelProvider()).chat_model(chosen)
     raise ConfigurationError(
-        f"Agent {owner!r}: model {chosen!r} is neither a model name nor a LangChain "
-        "BaseChatModel."
+        f"Agent {owner!r}: model {chosen!r} is neither a model name nor a LangChain BaseChatModel."
     )
 
 
@@ -208,6 +224,11 @@ async def stream_chat(
             merged: AIMessageChunk | None = None
             async for chunk in model.astream(list(messages)):
                 if not isinstance(chunk, AIMessageChunk):
+                    if isinstance(chunk, AIMessage):
+                        # A model with streaming disabled answers in one message.
+                        if chunk.text and on_delta is not None:
+                            await on_delta(chunk.text)
+                        return chunk
                     continue
                 merged = chunk if merged is None else merged + chunk
                 text = chunk.text
@@ -226,7 +247,10 @@ async def stream_chat(
                 wait = retry.delay(attempt)
                 logger.warning(
                     "Model call failed (%s); retry %d of %d in %.2fs",
-                    type(exc).__name__, attempt, retry.max_attempts - 1, wait,
+                    type(exc).__name__,
+                    attempt,
+                    retry.max_attempts - 1,
+                    wait,
                 )
                 await asyncio.sleep(wait)
                 continue
@@ -248,11 +272,15 @@ def _to_message(chunk: AIMessageChunk) -> AIMessage:
                 if not isinstance(args, dict):
                     raise ValueError("arguments are not a JSON object")
             except ValueError as exc:
-                invalid.append(invalid_tool_call(
-                    name=raw.get("name"), args=text, id=raw.get("id"), error=str(exc)
-                ))
+                invalid.append(
+                    invalid_tool_call(
+                        name=raw.get("name"), args=text, id=raw.get("id"), error=str(exc)
+                    )
+                )
             else:
-                tool_calls.append(tool_call(name=raw.get("name") or "", args=args, id=raw.get("id")))
+                tool_calls.append(
+                    tool_call(name=raw.get("name") or "", args=args, id=raw.get("id"))
+                )
     return AIMessage(
         content=chunk.content,
         additional_kwargs=chunk.additional_kwargs,
@@ -269,7 +297,25 @@ def _is_transient(exc: BaseException) -> bool:
         return True
     if isinstance(exc, openai.APIStatusError):
         return exc.status_code >= 500 or exc.status_code in (408, 409)
-    return isinstance(exc, (TimeoutError, ConnectionError))
+    # langchain-core's provider-neutral classes cover the other chat model integrations.
+    return isinstance(
+        exc,
+        (
+            TimeoutError,
+            ConnectionError,
+            lc_errors.ModelRateLimitError,
+            lc_errors.ModelAPIError,
+            lc_errors.ModelConnectionError,
+            lc_errors.ModelTimeoutError,
+        ),
+    )
+
+
+def _detail(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return str(body["message"])
+    return exc.message
 
 
 def _translate(model: BaseChatModel, exc: BaseException, *, attempts: int) -> ModelProviderError:
@@ -282,12 +328,14 @@ def _translate(model: BaseChatModel, exc: BaseException, *, attempts: int) -> Mo
         )
     if isinstance(exc, openai.PermissionDeniedError):
         return _model_error(
-            model, f"denied access (HTTP {exc.status_code})",
+            model,
+            f"denied access (HTTP {exc.status_code})",
             hint="Check that the API key may use this model.",
         )
     if isinstance(exc, openai.NotFoundError):
         return _model_error(
-            model, "does not know this model (HTTP 404)",
+            model,
+            "does not know this model (HTTP 404)",
             hint="Check the model name, and that base_url ends with the API prefix (often /v1).",
         )
     if isinstance(exc, openai.APITimeoutError):
@@ -296,12 +344,13 @@ def _translate(model: BaseChatModel, exc: BaseException, *, attempts: int) -> Mo
         )
     if isinstance(exc, openai.APIConnectionError):
         return _model_error(
-            model, f"is unreachable{retried} ({exc.__cause__ or exc})",
+            model,
+            f"is unreachable{retried} ({exc.__cause__ or exc})",
             hint="Check OPENAI_BASE_URL / base_url and that the server is running.",
         )
     if isinstance(exc, openai.APIStatusError):
         return _model_error(
-            model, f"failed with HTTP {exc.status_code}{retried}: {exc.message}", hint=None
+            model, f"failed with HTTP {exc.status_code}{retried}: {_detail(exc)}", hint=None
         )
     return _model_error(model, f"failed{retried}: {type(exc).__name__}: {exc}", hint=None)
 

@@ -8,20 +8,19 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from langchain_core.messages import HumanMessage
-from langgraph.types import Overwrite
-
 from .agent import Agent
 from .checkpoints import StateStoreLike, is_shareable_across_loops, open_checkpointer
 from .events import TERMINAL_EVENTS, Event, StreamCallback, _Emitter
 from .exceptions import ConcurrentRunError, ConfigurationError
 from .models import ModelProvider, RetryPolicy, resolve_model
-from .nodes import CompiledAgent, RunContext, build_graph
+from .nodes import CompiledAgent, RunContext, build_graph, run_input
+from .nodes.agent import handoff_tool_name
 from .result import RunResult, StopReason
-from .state import NetworkState
+from .state import NetworkState, StateOp
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
+    from langchain_core.runnables import RunnableConfig
     from langgraph.checkpoint.base import BaseCheckpointSaver
     from langgraph.graph.state import CompiledStateGraph
 
@@ -75,6 +74,19 @@ class Network:
                 raise ConfigurationError(
                     f"Agent name {agent.name!r} contains ':' or '|'; remove them."
                 )
+            clash = next(
+                (
+                    a.agent.name
+                    for a in self._agents.values()
+                    if handoff_tool_name(a.agent.name) == handoff_tool_name(agent.name)
+                ),
+                None,
+            )
+            if clash is not None and len(agents) > 1:
+                raise ConfigurationError(
+                    f"Agents {clash!r} and {agent.name!r} share the handoff tool name "
+                    f"{handoff_tool_name(agent.name)!r}; rename one of them."
+                )
             if agent.memory is not None:
                 raise ConfigurationError(
                     f"Agent {agent.name!r} has memory={agent.memory!r}, but long-term memory "
@@ -83,7 +95,7 @@ class Network:
             model = resolve_model(
                 agent.model, default=default_model, provider=model_provider, owner=agent.name
             )
-            self._agents[agent.name] = CompiledAgent.build(agent, model, [])
+            self._agents[agent.name] = CompiledAgent.build(agent, model, agents)
         specs = list(self._agents.values())
         self._entry = specs[0]
         self._builder = build_graph(specs, entry=self._entry, retry=self._retry)
@@ -129,8 +141,11 @@ class Network:
             ModelProviderError: a model call failed for a reason retrying cannot fix.
         """
         return await self._execute(
-            query, max_iterations=max_iterations, thread_id=thread_id,
-            callback=stream_callback, queue=None,
+            query,
+            max_iterations=max_iterations,
+            thread_id=thread_id,
+            callback=stream_callback,
+            queue=None,
         )
 
     def run_sync(
@@ -159,7 +174,9 @@ class Network:
         async def main() -> RunResult:
             try:
                 return await self.run(
-                    query, max_iterations=max_iterations, thread_id=thread_id,
+                    query,
+                    max_iterations=max_iterations,
+                    thread_id=thread_id,
                     stream_callback=stream_callback,
                 )
             finally:
@@ -180,9 +197,15 @@ class Network:
         ``run.failed``, after which the run's exception is raised.
         """
         queue: asyncio.Queue[Event] = asyncio.Queue()
-        task = asyncio.create_task(self._execute(
-            query, max_iterations=max_iterations, thread_id=thread_id, callback=None, queue=queue
-        ))
+        task = asyncio.create_task(
+            self._execute(
+                query,
+                max_iterations=max_iterations,
+                thread_id=thread_id,
+                callback=None,
+                queue=queue,
+            )
+        )
         try:
             while True:
                 getter = asyncio.ensure_future(queue.get())
@@ -258,33 +281,26 @@ class Network:
         try:
             graph = await self._compiled()
             emitter.emit("run.started", {"query": query, "network": self.name})
-            config: dict[str, Any] = {
+            config: RunnableConfig = {
                 "configurable": {"thread_id": thread},
                 "recursion_limit": iterations * (2 * self._max_rounds + 3) + 10,
             }
-            seeds = [("set", k, v) for k, v in self.state.to_dict().items()]
-            inputs: dict[str, Any] = {
-                "messages": [HumanMessage(query)],
-                "query": query,
-                "active": self._entry.agent.name,
-                "path": Overwrite([]),
-                "turns": Overwrite(0),
-                "usage": Overwrite({}),
-                "tool_errors": Overwrite([]),
-                "rounds": 0,
-                "output": "",
-                "parsed": None,
-                "stop_reason": None,
-            }
-            if seeds:
-                inputs["shared"] = seeds
-            final = await graph.ainvoke(inputs, config, context=RunContext(emitter=emitter))
+            seeds: list[StateOp] = [("default", k, v) for k, v in self.state.to_dict().items()]
+            inputs = run_input(query, entry=self._entry.agent.name, seeds=seeds)
+            final = await graph.ainvoke(
+                inputs, config, context=RunContext(emitter=emitter, max_iterations=iterations)
+            )
             result = self._result(final, thread=thread, run_id=run_id)
-            emitter.emit("run.completed", {
-                "output": result.output, "agent_path": result.agent_path,
-                "stop_reason": result.stop_reason, "iterations": result.iterations,
-                "usage": result.usage,
-            })
+            emitter.emit(
+                "run.completed",
+                {
+                    "output": result.output,
+                    "agent_path": result.agent_path,
+                    "stop_reason": result.stop_reason,
+                    "iterations": result.iterations,
+                    "usage": result.usage,
+                },
+            )
             return result
         except BaseException as exc:
             emitter.emit("run.failed", {"error": str(exc), "error_type": type(exc).__name__})
@@ -346,6 +362,12 @@ def create_network(
             agent without a model, ...).
     """
     return Network(
-        agents=agents, router=router, state_store=state_store, default_model=default_model,
-        model_provider=model_provider, max_iterations=max_iterations, name=name, retry=retry,
+        agents=agents,
+        router=router,
+        state_store=state_store,
+        default_model=default_model,
+        model_provider=model_provider,
+        max_iterations=max_iterations,
+        name=name,
+        retry=retry,
     )

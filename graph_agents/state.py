@@ -39,8 +39,9 @@ __all__ = [
     "apply_state_ops",
 ]
 
-StateOp = tuple[Literal["set", "append", "delete"], str, Any]
-"""One recorded write: ``("set", key, value)``, ``("append", key, item)`` or ``("delete", key, None)``."""
+StateOp = tuple[Literal["set", "append", "delete", "default"], str, Any]
+"""One recorded write: ``("set", key, value)``, ``("append", key, item)``,
+``("delete", key, None)``, or ``("default", key, value)`` (set only when missing)."""
 
 
 def apply_state_ops(current: Mapping[str, Any] | None, ops: list[StateOp]) -> dict[str, Any]:
@@ -67,8 +68,12 @@ def apply_state_ops(current: Mapping[str, Any] | None, ops: list[StateOp]) -> di
                 )
         elif op == "delete":
             result.pop(key, None)
+        elif op == "default":
+            result.setdefault(key, value)
         else:
-            raise ValueError(f"Unknown state operation {op!r}; expected set, append or delete.")
+            raise ValueError(
+                f"Unknown state operation {op!r}; expected set, append, delete or default."
+            )
     return result
 
 
@@ -156,7 +161,11 @@ class SharedState:
 
 
 class NetworkState:
-    """``network.state``: synchronous values that seed the shared state of every run."""
+    """``network.state``: synchronous values that seed the shared state of every run.
+
+    A seed fills its key at the start of a run when the thread does not hold the key
+    yet; a value a run wrote on a continued thread is never overwritten by a seed.
+    """
 
     def __init__(self) -> None:
         self._values: dict[str, Any] = {}

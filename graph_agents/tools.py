@@ -244,8 +244,7 @@ def _json_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 def _format_validation(tool: str, exc: ValidationError) -> str:
     problems = "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
-        for err in exc.errors()
+        f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()
     )
     return f"Invalid arguments for tool {tool!r}: {problems}. Call it again with valid arguments."
 
@@ -263,8 +262,16 @@ def _parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
     for line in lines:
         stripped = line.strip()
         if stripped.endswith(":") and stripped[:-1] in {
-            "Args", "Arguments", "Parameters", "Returns", "Raises", "Yields", "Example",
-            "Examples", "Note", "Notes",
+            "Args",
+            "Arguments",
+            "Parameters",
+            "Returns",
+            "Raises",
+            "Yields",
+            "Example",
+            "Examples",
+            "Note",
+            "Notes",
         }:
             section = stripped[:-1]
             current = None

@@ -6,7 +6,7 @@ graph types; the public classes stay plain definitions.
 
 from .agent import CompiledAgent, make_model_node, make_tool_node
 from .context import RunContext
-from .graph import build_graph
+from .graph import build_graph, run_input
 from .schema import GraphState
 
 __all__ = [
@@ -16,4 +16,5 @@ __all__ = [
     "build_graph",
     "make_model_node",
     "make_tool_node",
+    "run_input",
 ]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,10 +24,10 @@ from langchain_core.messages import (
 )
 from pydantic import BaseModel, ValidationError
 
-from ..exceptions import ModelProviderError
+from ..exceptions import ConfigurationError, ModelProviderError
 from ..models import RetryPolicy, describe_model, stream_chat
 from ..state import SharedState, StateOp
-from ..tools import Tool, ToolArgumentsError, ToolCallError, render_tool_result
+from ..tools import Tool, ToolArgumentsError, ToolCallError, render_tool_result, tool_from
 from .context import RunContext
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from ..agent import Agent
     from .schema import GraphState
 
-__all__ = ["CompiledAgent", "make_model_node", "make_tool_node"]
+__all__ = ["CompiledAgent", "handoff_tool_name", "make_model_node", "make_tool_node"]
 
 logger = logging.getLogger("graph_agents.nodes")
 
@@ -56,10 +57,22 @@ class CompiledAgent:
     model_name: str
     model_node: str
     tool_node: str
+    handoffs: dict[str, str]
+    """Handoff tool name -> the agent it transfers control to."""
 
     @classmethod
-    def build(cls, agent: Agent, model: BaseChatModel, extra_tools: list[Tool]) -> CompiledAgent:
-        tools = {t.name: t for t in (*agent.tool_list, *extra_tools)}
+    def build(cls, agent: Agent, model: BaseChatModel, peers: Sequence[Agent]) -> CompiledAgent:
+        handoffs = {
+            handoff_tool_name(peer.name): peer.name for peer in peers if peer.name != agent.name
+        }
+        tools = {t.name: t for t in agent.tool_list}
+        for tool_name, target in handoffs.items():
+            if tool_name in tools:
+                raise ConfigurationError(
+                    f"Agent {agent.name!r} has a tool named {tool_name!r}, which is the handoff "
+                    f"tool to agent {target!r}. Rename the tool."
+                )
+            tools[tool_name] = _handoff_tool(tool_name, peers, target)
         schemas = [t.openai_schema() for t in tools.values()]
         bound = model.bind_tools(schemas) if schemas else model
         prompt = agent.instructions
@@ -74,7 +87,26 @@ class CompiledAgent:
             model_name=describe_model(model)[0],
             model_node=agent.name,
             tool_node=f"{agent.name} tools",
+            handoffs=handoffs,
         )
+
+
+def handoff_tool_name(agent_name: str) -> str:
+    """``transfer_to_<agent>``, with the name reduced to the characters tool names allow."""
+    return "transfer_to_" + re.sub(r"[^a-z0-9_-]+", "_", agent_name.lower()).strip("_")
+
+
+def _handoff_tool(tool_name: str, peers: Sequence[Agent], target: str) -> Tool:
+    profile = next(p.profile for p in peers if p.name == target)
+
+    async def transfer(reason: str = "") -> str:
+        return f"Transferred to {target}."
+
+    return tool_from(
+        transfer,
+        name=tool_name,
+        description=f"Hand the conversation over to {target}: {profile}".strip(),
+    )
 
 
 def make_model_node(spec: CompiledAgent, retry: RetryPolicy) -> Node:
@@ -96,8 +128,11 @@ def make_model_node(spec: CompiledAgent, retry: RetryPolicy) -> Node:
             emitter.emit("message.delta", {"delta": text}, agent=name)
 
         message = await stream_chat(
-            spec.bound, prompt, base_model=spec.model,
-            on_delta=on_delta if emitter.active else None, retry=retry,
+            spec.bound,
+            prompt,
+            base_model=spec.model,
+            on_delta=on_delta if emitter.active else None,
+            retry=retry,
         )
         usage = _usage(message)
         new_messages: list[BaseMessage] = [message]
@@ -110,11 +145,17 @@ def make_model_node(spec: CompiledAgent, retry: RetryPolicy) -> Node:
                     usage[key] = usage.get(key, 0) + value
             update["output"] = message.text
             update["stop_reason"] = "completed"
-        emitter.emit("message.completed", {
-            "content": message.text,
-            "tool_calls": [{"name": c["name"], "args": c["args"], "id": c["id"]}
-                           for c in message.tool_calls],
-        }, agent=name)
+        emitter.emit(
+            "message.completed",
+            {
+                "content": message.text,
+                "tool_calls": [
+                    {"name": c["name"], "args": c["args"], "id": c["id"]}
+                    for c in message.tool_calls
+                ],
+            },
+            agent=name,
+        )
         if "stop_reason" in update:
             emitter.emit("agent.completed", {"output": message.text}, agent=name)
         update["messages"] = new_messages
@@ -134,13 +175,15 @@ def make_tool_node(spec: CompiledAgent) -> Node:
     max_rounds = spec.agent.max_tool_rounds
 
     async def tool_step(state: GraphState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-        emitter = runtime.context.emitter
+        ctx = runtime.context
+        emitter = ctx.emitter
         message = state["messages"][-1]
         assert isinstance(message, AIMessage)
         shared = state.get("shared") or {}
-        calls = [*message.tool_calls, *message.invalid_tool_calls]
+        calls: list[ToolCall | InvalidToolCall] = [*message.tool_calls, *message.invalid_tool_calls]
+        handoff = next((c for c in message.tool_calls if c["name"] in spec.handoffs), None)
         outcomes = await asyncio.gather(
-            *(_run_call(spec, call, SharedState(shared), runtime.context) for call in calls)
+            *(_run_call(spec, call, SharedState(shared), ctx, handoff=handoff) for call in calls)
         )
         ops: list[StateOp] = [op for outcome in outcomes for op in outcome[1]]
         errors = [outcome[2] for outcome in outcomes if outcome[2] is not None]
@@ -154,25 +197,46 @@ def make_tool_node(spec: CompiledAgent) -> Node:
             emitter.emit("state.updated", {"keys": sorted({op[1] for op in ops})}, agent=name)
         if errors:
             update["tool_errors"] = errors
-        if rounds >= max_rounds:
+        if handoff is not None:
+            target = spec.handoffs[handoff["name"]]
+            emitter.emit("handoff", {"from": name, "to": target}, agent=name)
+            emitter.emit("agent.completed", {"output": message.text, "handoff": target}, agent=name)
+            if state.get("turns", 0) >= ctx.max_iterations:
+                update["stop_reason"] = "max_iterations"
+                update["output"] = _best_output(state, message)
+            else:
+                update["active"] = target
+                update["rounds"] = 0
+        elif rounds >= max_rounds:
             logger.warning("Agent %r stopped after %d tool rounds", name, rounds)
             update["stop_reason"] = "max_tool_rounds"
-            update["output"] = message.text
-            emitter.emit("agent.completed", {"output": message.text,
-                                             "stop_reason": "max_tool_rounds"}, agent=name)
+            update["output"] = _best_output(state, message)
+            emitter.emit(
+                "agent.completed",
+                {"output": update["output"], "stop_reason": "max_tool_rounds"},
+                agent=name,
+            )
         return update
 
     return tool_step
 
 
 async def _run_call(
-    spec: CompiledAgent, call: ToolCall | InvalidToolCall, state: SharedState, ctx: RunContext
+    spec: CompiledAgent,
+    call: ToolCall | InvalidToolCall,
+    state: SharedState,
+    ctx: RunContext,
+    *,
+    handoff: ToolCall | None,
 ) -> tuple[ToolMessage, list[StateOp], dict[str, Any] | None]:
     agent = spec.agent.name
     tool_name = call.get("name") or ""
     call_id = call.get("id") or ""
-    ctx.emitter.emit("tool.started", {"tool": tool_name, "call_id": call_id,
-                                      "arguments": call.get("args")}, agent=agent)
+    ctx.emitter.emit(
+        "tool.started",
+        {"tool": tool_name, "call_id": call_id, "arguments": call.get("args")},
+        agent=agent,
+    )
     error: str | None = None
     content = ""
     if call.get("type") == "invalid_tool_call":
@@ -180,6 +244,11 @@ async def _run_call(
             f"Error: the arguments for tool {tool_name!r} are not valid JSON "
             f"({call.get('error')}): {call.get('args')!r}. Call the tool again with "
             "its arguments as one JSON object that matches its schema."
+        )
+    elif tool_name in spec.handoffs and call is not handoff:
+        error = (
+            f"Error: only one handoff per turn; control already goes to "
+            f"{spec.handoffs[handoff['name']] if handoff else '?'!r}, so {tool_name!r} was ignored."
         )
     elif (tool := spec.tools.get(tool_name)) is None:
         known = ", ".join(repr(t) for t in spec.tools) or "none"
@@ -201,13 +270,20 @@ async def _run_call(
     if error is not None:
         content = error
         record = {"agent": agent, "tool": tool_name, "call_id": call_id, "error": error}
-        logger.warning("Tool %r of agent %r failed; the error went back to the model",
-                       tool_name, agent)
-    ctx.emitter.emit("tool.completed", {"tool": tool_name, "call_id": call_id,
-                                        "result": content, "error": error is not None},
-                     agent=agent)
-    message = ToolMessage(content=content, tool_call_id=call_id, name=tool_name,
-                          status="error" if error else "success")
+        logger.warning(
+            "Tool %r of agent %r failed; the error went back to the model", tool_name, agent
+        )
+    ctx.emitter.emit(
+        "tool.completed",
+        {"tool": tool_name, "call_id": call_id, "result": content, "error": error is not None},
+        agent=agent,
+    )
+    message = ToolMessage(
+        content=content,
+        tool_call_id=call_id,
+        name=tool_name,
+        status="error" if error else "success",
+    )
     return message, state._take_ops(), record
 
 
@@ -235,9 +311,20 @@ async def _parse_output(
                 f"Agent {spec.agent.name!r}: model {name!r} answered twice with output that "
                 f"does not match {output_type.__name__}: {second}. Use a model that follows "
                 "JSON instructions, or loosen the output_type.",
-                model=name, endpoint=endpoint,
+                model=name,
+                endpoint=endpoint,
             ) from second
         return parsed, retried, [message, correction]
+
+
+def _best_output(state: GraphState, message: AIMessage) -> str:
+    """The latest non-empty answer text: the message's, else the run's last output."""
+    if message.text:
+        return message.text
+    for earlier in reversed(state["messages"]):
+        if isinstance(earlier, AIMessage) and earlier.text:
+            return earlier.text
+    return state.get("output", "")
 
 
 def _strip_fences(text: str) -> str:

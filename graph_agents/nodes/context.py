@@ -15,3 +15,5 @@ class RunContext:
 
     emitter: _Emitter
     """Where the run's events go."""
+    max_iterations: int
+    """The most agent turns the run may take."""

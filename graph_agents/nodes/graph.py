@@ -9,17 +9,19 @@ returns to the model step until the agent's ``max_tool_rounds`` is spent.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.graph import END, START, StateGraph
+from langgraph.types import Overwrite
 
 from ..models import RetryPolicy
+from ..state import StateOp
 from .agent import CompiledAgent, make_model_node, make_tool_node
 from .context import RunContext
 from .schema import GraphState
 
-__all__ = ["build_graph"]
+__all__ = ["build_graph", "run_input"]
 
 
 def build_graph(
@@ -30,14 +32,11 @@ def build_graph(
         GraphState, context_schema=RunContext
     )
     for spec in agents:
-        builder.add_node(spec.model_node, make_model_node(spec, retry))
-        builder.add_node(spec.tool_node, make_tool_node(spec))
-        builder.add_conditional_edges(
-            spec.model_node, _after_model(spec), [spec.tool_node, END]
-        )
-        builder.add_conditional_edges(
-            spec.tool_node, _after_tools(spec), [spec.model_node, END]
-        )
+        builder.add_node(spec.model_node, cast(Any, make_model_node(spec, retry)))
+        builder.add_node(spec.tool_node, cast(Any, make_tool_node(spec)))
+        builder.add_conditional_edges(spec.model_node, _after_model(spec), [spec.tool_node, END])
+        targets = [spec.model_node, *(spec.handoffs.values()), END]
+        builder.add_conditional_edges(spec.tool_node, _after_tools(spec), targets)
     builder.add_edge(START, entry.model_node)
     return builder
 
@@ -58,6 +57,29 @@ def _after_tools(spec: CompiledAgent) -> Any:
     model_node = spec.model_node
 
     def route(state: GraphState) -> str:
-        return END if state.get("stop_reason") else model_node
+        if state.get("stop_reason"):
+            return END
+        active = state.get("active")
+        return active if active and active != spec.agent.name else model_node
 
     return route
+
+
+def run_input(query: str, *, entry: str, seeds: list[StateOp]) -> dict[str, Any]:
+    """The graph input that starts a run: the query, and the per-run channels reset."""
+    inputs: dict[str, Any] = {
+        "messages": [HumanMessage(query)],
+        "query": query,
+        "active": entry,
+        "path": Overwrite([]),
+        "turns": Overwrite(0),
+        "usage": Overwrite({}),
+        "tool_errors": Overwrite([]),
+        "rounds": 0,
+        "output": "",
+        "parsed": None,
+        "stop_reason": None,
+    }
+    if seeds:
+        inputs["shared"] = seeds
+    return inputs

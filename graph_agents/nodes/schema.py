@@ -15,7 +15,7 @@ __all__ = ["GraphState", "add_usage", "merge_shared"]
 
 def merge_shared(current: dict[str, Any] | None, ops: list[StateOp]) -> dict[str, Any]:
     """Reducer of the ``shared`` channel: fold a step's recorded state operations in."""
-    return apply_state_ops(current, [tuple(op) for op in ops])  # type: ignore[misc]
+    return apply_state_ops(current, [tuple(op) for op in ops])
 
 
 def add_usage(current: dict[str, int] | None, update: dict[str, int]) -> dict[str, int]:

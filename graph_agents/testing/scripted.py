@@ -20,7 +20,7 @@ from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 
 __all__ = ["ModelCall", "ScriptExhaustedError", "ScriptedModel", "ScriptedResponse", "ToolCall"]
 
@@ -90,7 +90,7 @@ class ScriptedModel(BaseChatModel):
         ```
     """
 
-    script: list[Any] = []
+    script: list[Any] = Field(default_factory=list)
     """The replies, in order."""
     responder: Any = None
     """``(messages) -> reply``, used instead of the script when set."""
@@ -108,9 +108,10 @@ class ScriptedModel(BaseChatModel):
         model_name: str = "scripted",
         **kwargs: Any,
     ):
-        super().__init__(
-            script=list(script), responder=responder, model_name=model_name, **kwargs
-        )
+        fields: dict[str, Any] = {
+            "script": list(script), "responder": responder, "model_name": model_name,
+        }
+        super().__init__(**fields, **kwargs)
 
     @property
     def _llm_type(self) -> str:
@@ -215,7 +216,9 @@ class ScriptedModel(BaseChatModel):
                 yield ChatGenerationChunk(message=chunk)
         finally:
             self._calls.append(
-                ModelCall(list(messages), list(kwargs.get("tools", [])), started, time.perf_counter())
+                ModelCall(
+                    list(messages), list(kwargs.get("tools", [])), started, time.perf_counter()
+                )
             )
 
     def _stream(
@@ -236,7 +239,9 @@ class ScriptedModel(BaseChatModel):
                 yield ChatGenerationChunk(message=chunk)
         finally:
             self._calls.append(
-                ModelCall(list(messages), list(kwargs.get("tools", [])), started, time.perf_counter())
+                ModelCall(
+                    list(messages), list(kwargs.get("tools", [])), started, time.perf_counter()
+                )
             )
 
     def _generate(

@@ -217,8 +217,11 @@ class _Handler(BaseHTTPRequestHandler):
         ]
         prompt = sum(len(str(m.get("content") or "").split()) for m in body.get("messages", []))
         inputs, outputs = reply.usage or (prompt, max(len(reply.text.split()), 1))
-        usage = {"prompt_tokens": inputs, "completion_tokens": outputs,
-                 "total_tokens": inputs + outputs}
+        usage = {
+            "prompt_tokens": inputs,
+            "completion_tokens": outputs,
+            "total_tokens": inputs + outputs,
+        }
         finish = "tool_calls" if calls else "stop"
         if body.get("stream"):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
@@ -227,25 +230,34 @@ class _Handler(BaseHTTPRequestHandler):
         message: dict[str, Any] = {"role": "assistant", "content": reply.text or None}
         if calls:
             message["tool_calls"] = calls
-        self._json(200, {
-            "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": model,
-            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-            "usage": usage,
-        })
+        self._json(
+            200,
+            {
+                "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+                "usage": usage,
+            },
+        )
 
     def _stream(
-        self, model: str, text: str, calls: list[dict[str, Any]], finish: str,
+        self,
+        model: str,
+        text: str,
+        calls: list[dict[str, Any]],
+        finish: str,
         usage: dict[str, int] | None,
     ) -> None:
         completion_id = f"chatcmpl-{uuid.uuid4().hex[:12]}"
 
         def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
             return {
-                "id": completion_id, "object": "chat.completion.chunk",
-                "created": int(time.time()), "model": model,
+                "id": completion_id,
+                "object": "chat.completion.chunk",
+                "created": int(time.time()),
+                "model": model,
                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
             }
 
@@ -255,18 +267,47 @@ class _Handler(BaseHTTPRequestHandler):
         for index, call in enumerate(calls):
             arguments = call["function"]["arguments"]
             half = len(arguments) // 2
-            events.append(chunk({"tool_calls": [{
-                "index": index, "id": call["id"], "type": "function",
-                "function": {"name": call["function"]["name"], "arguments": arguments[:half]},
-            }]}))
-            events.append(chunk({"tool_calls": [{
-                "index": index, "function": {"arguments": arguments[half:]},
-            }]}))
+            events.append(
+                chunk(
+                    {
+                        "tool_calls": [
+                            {
+                                "index": index,
+                                "id": call["id"],
+                                "type": "function",
+                                "function": {
+                                    "name": call["function"]["name"],
+                                    "arguments": arguments[:half],
+                                },
+                            }
+                        ]
+                    }
+                )
+            )
+            events.append(
+                chunk(
+                    {
+                        "tool_calls": [
+                            {
+                                "index": index,
+                                "function": {"arguments": arguments[half:]},
+                            }
+                        ]
+                    }
+                )
+            )
         events.append(chunk({}, finish))
         if usage is not None:
-            events.append({"id": completion_id, "object": "chat.completion.chunk",
-                           "created": int(time.time()), "model": model, "choices": [],
-                           "usage": usage})
+            events.append(
+                {
+                    "id": completion_id,
+                    "object": "chat.completion.chunk",
+                    "created": int(time.time()),
+                    "model": model,
+                    "choices": [],
+                    "usage": usage,
+                }
+            )
         payload = b"".join(f"data: {json.dumps(e)}\n\n".encode() for e in events)
         payload += b"data: [DONE]\n\n"
         self.send_response(200)
@@ -289,8 +330,15 @@ class _Handler(BaseHTTPRequestHandler):
                 encoded = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
             data.append({"object": "embedding", "index": index, "embedding": encoded})
         tokens = sum(len(t.split()) for t in texts)
-        self._json(200, {"object": "list", "data": data, "model": body.get("model", ""),
-                         "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+        self._json(
+            200,
+            {
+                "object": "list",
+                "data": data,
+                "model": body.get("model", ""),
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            },
+        )
 
     def _json(self, status: int, payload: dict[str, Any]) -> None:
         data = json.dumps(payload).encode()

@@ -1,0 +1,111 @@
+"""Pin the public names, so removing or renaming one is a deliberate change."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+EXPECTED = {
+    "graph_agents": [
+        "Agent",
+        "BackendError",
+        "ConcurrentRunError",
+        "ConfigurationError",
+        "Event",
+        "EventType",
+        "GraphAgentsError",
+        "HanzoModelProvider",
+        "InMemoryStateStore",
+        "ModelProvider",
+        "ModelProviderError",
+        "Network",
+        "OpenAIModelProvider",
+        "PostgresStateStore",
+        "RetryPolicy",
+        "RoutingError",
+        "RunResult",
+        "SharedState",
+        "SqliteStateStore",
+        "StateView",
+        "StopReason",
+        "Tool",
+        "ToolError",
+        "WorkflowError",
+        "__version__",
+        "create_network",
+        "tool_from",
+    ],
+    "graph_agents.exceptions": [
+        "BackendError",
+        "ConcurrentRunError",
+        "ConfigurationError",
+        "GraphAgentsError",
+        "ModelProviderError",
+        "RoutingError",
+        "ToolError",
+        "WorkflowError",
+    ],
+    "graph_agents.state": [
+        "InMemoryStateStore",
+        "NetworkState",
+        "PostgresStateStore",
+        "SharedState",
+        "SqliteStateStore",
+        "StateOp",
+        "StateView",
+        "apply_state_ops",
+    ],
+    "graph_agents.tools": ["Tool", "ToolArgumentsError", "ToolCallError", "tool_from"],
+    "graph_agents.models": [
+        "HanzoModelProvider",
+        "ModelProvider",
+        "OpenAIModelProvider",
+        "RetryPolicy",
+        "describe_model",
+        "resolve_model",
+        "stream_chat",
+    ],
+    "graph_agents.testing": [
+        "HTTPFailure",
+        "ModelCall",
+        "OpenAIStubServer",
+        "ScriptExhaustedError",
+        "ScriptedModel",
+        "ScriptedResponse",
+        "StubRequest",
+        "ToolCall",
+        "hash_embedding",
+    ],
+    "graph_agents.events": ["Event", "EventType", "StreamCallback"],
+    "graph_agents.result": ["RunResult", "StopReason"],
+    "graph_agents.agent": ["COMPUTE_BACKENDS", "Agent"],
+}
+
+
+@pytest.mark.parametrize("module_name", sorted(EXPECTED))
+def test_exported_names(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    assert sorted(module.__all__) == sorted(EXPECTED[module_name])
+    for name in module.__all__:
+        assert hasattr(module, name), f"{module_name}.{name} is exported but missing"
+
+
+def test_public_modules_import_no_langgraph_graph_types() -> None:
+    import ast
+    from pathlib import Path
+
+    root = Path(importlib.import_module("graph_agents").__file__ or "").parent
+    for name in ("agent.py", "tools.py", "state.py", "models.py", "events.py", "result.py"):
+        tree = ast.parse((root / name).read_text())
+        imported = {
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module
+        } | {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        }
+        assert not any(m.startswith("langgraph") for m in imported), (name, imported)

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import socket
+
+import pytest
+from langchain_core.messages import HumanMessage
+
+from graph_agents import (
+    ConfigurationError,
+    HanzoModelProvider,
+    ModelProviderError,
+    OpenAIModelProvider,
+    RetryPolicy,
+)
+from graph_agents.models import resolve_model, stream_chat
+from graph_agents.testing import HTTPFailure, OpenAIStubServer, ScriptedModel
+
+FAST = RetryPolicy(max_attempts=3, initial_delay=0.01, max_delay=0.02)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_streams_tokens_in_order(stub: OpenAIStubServer) -> None:
+    stub.add("Hello brave new world")
+    model = OpenAIModelProvider(base_url=stub.base_url, api_key="k").chat_model("gpt-test")
+    deltas: list[str] = []
+
+    async def on_delta(text: str) -> None:
+        deltas.append(text)
+
+    message = await stream_chat(model, [HumanMessage("hi")], base_model=model, on_delta=on_delta)
+    assert deltas == ["Hello", " brave", " new", " world"]
+    assert message.text == "Hello brave new world"
+    assert stub.chat_requests[0]["stream"] is True
+    assert stub.chat_requests[0]["stream_options"] == {"include_usage": True}
+    assert message.usage_metadata is not None
+    assert message.usage_metadata["output_tokens"] == 4
+
+
+async def test_transient_failures_are_retried(stub: OpenAIStubServer) -> None:
+    stub.add(HTTPFailure(429, "slow down"), HTTPFailure(503, "busy"), "recovered")
+    model = OpenAIModelProvider(base_url=stub.base_url, api_key="k").chat_model("gpt-test")
+    message = await stream_chat(model, [HumanMessage("hi")], base_model=model, retry=FAST)
+    assert message.text == "recovered"
+    assert len(stub.chat_requests) == 3
+
+
+async def test_retries_give_up_with_a_clear_error(stub: OpenAIStubServer) -> None:
+    stub.add(HTTPFailure(500), HTTPFailure(500), HTTPFailure(500), "never")
+    model = OpenAIModelProvider(base_url=stub.base_url, api_key="k").chat_model("gpt-test")
+    with pytest.raises(ModelProviderError) as info:
+        await stream_chat(model, [HumanMessage("hi")], base_model=model, retry=FAST)
+    assert str(info.value) == (
+        f"Model 'gpt-test' at {stub.base_url} failed with HTTP 500 after 3 attempts: stub failure."
+    )
+    assert len(stub.chat_requests) == 3
+
+
+async def test_auth_failure_is_not_retried() -> None:
+    with OpenAIStubServer(["unused"], api_key="right") as stub:
+        model = OpenAIModelProvider(base_url=stub.base_url, api_key="wrong").chat_model("gpt-x")
+        with pytest.raises(ModelProviderError) as info:
+            await stream_chat(model, [HumanMessage("hi")], base_model=model, retry=FAST)
+        assert str(info.value) == (
+            f"Model 'gpt-x' at {stub.base_url} rejected the credentials (HTTP 401). "
+            "Check OPENAI_API_KEY or the provider's api_key."
+        )
+        assert info.value.model == "gpt-x"
+        assert info.value.endpoint == stub.base_url
+        assert len(stub.chat_requests) == 1
+
+
+async def test_unknown_model() -> None:
+    with OpenAIStubServer(models=["gpt-real"]) as stub:
+        model = HanzoModelProvider(stub.base_url).chat_model("gpt-imaginary")
+        with pytest.raises(ModelProviderError) as info:
+            await stream_chat(model, [HumanMessage("hi")], base_model=model, retry=FAST)
+        assert str(info.value) == (
+            f"Model 'gpt-imaginary' at {stub.base_url} does not know this model (HTTP 404). "
+            "Check the model name, and that base_url ends with the API prefix (often /v1)."
+        )
+
+
+async def test_unreachable_endpoint() -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    model = OpenAIModelProvider(base_url=url, api_key="k", timeout=2).chat_model("gpt-x")
+    with pytest.raises(ModelProviderError) as info:
+        await stream_chat(model, [HumanMessage("hi")], base_model=model, retry=FAST)
+    message = str(info.value)
+    assert message.startswith(f"Model 'gpt-x' at {url} is unreachable after 3 attempts (")
+    assert message.endswith("Check OPENAI_BASE_URL / base_url and that the server is running.")
+    assert info.value.endpoint == url
+
+
+def test_provider_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-env")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    model = OpenAIModelProvider().chat_model("gpt-env")
+    assert model.model_name == "gpt-env"  # type: ignore[attr-defined]
+    assert model.openai_api_base == "http://127.0.0.1:9/v1"  # type: ignore[attr-defined]
+    assert model.openai_api_key.get_secret_value() == "sk-env"  # type: ignore[attr-defined]
+
+
+def test_missing_key_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    with pytest.raises(ConfigurationError, match=r"No API key for model 'gpt-4'.*OPENAI_API_KEY"):
+        OpenAIModelProvider().chat_model("gpt-4")
+
+
+def test_resolve_model_prefers_the_agent_model() -> None:
+    mine, default = ScriptedModel(), ScriptedModel()
+    assert resolve_model(mine, default=default, provider=None, owner="A") is mine
+    assert resolve_model(None, default=default, provider=None, owner="A") is default
+    with pytest.raises(ConfigurationError, match=r"Agent 'A' has no model\. Pass Agent\(model"):
+        resolve_model(None, default=None, provider=None, owner="A")
