@@ -23,7 +23,8 @@ from .exceptions import (
 )
 from .models import HanzoModelProvider, ModelProvider, OpenAIModelProvider, RetryPolicy
 from .network import Network, create_network
-from .result import RunResult, StopReason
+from .result import RunResult, StopReason, ThreadState
+from .routers import END, RouteContext, Router, RoutingDecision
 from .state import (
     InMemoryStateStore,
     PostgresStateStore,
@@ -36,6 +37,7 @@ from .tools import Tool, tool_from
 __version__ = "0.1.0"
 
 __all__ = [
+    "END",
     "Agent",
     "BackendError",
     "ConcurrentRunError",
@@ -51,12 +53,16 @@ __all__ = [
     "OpenAIModelProvider",
     "PostgresStateStore",
     "RetryPolicy",
+    "RouteContext",
+    "Router",
+    "RoutingDecision",
     "RoutingError",
     "RunResult",
     "SharedState",
     "SqliteStateStore",
     "StateView",
     "StopReason",
+    "ThreadState",
     "Tool",
     "ToolError",
     "WorkflowError",

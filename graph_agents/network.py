@@ -6,25 +6,32 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from .agent import Agent
-from .checkpoints import StateStoreLike, is_shareable_across_loops, open_checkpointer
+from .checkpoints import StateStoreLike, is_shareable_across_loops, open_checkpointer, thread_lock
 from .events import TERMINAL_EVENTS, Event, StreamCallback, _Emitter
 from .exceptions import ConcurrentRunError, ConfigurationError
-from .models import ModelProvider, RetryPolicy, resolve_model
-from .nodes import CompiledAgent, RunContext, build_graph, run_input
-from .nodes.agent import handoff_tool_name
-from .result import RunResult, StopReason
+from .models import ModelProvider, RetryPolicy
+from .nodes import RunContext, build_graph, run_input
+from .nodes.compile import compile_agents, thread_state_from_snapshot
+from .result import RunResult, ThreadState, result_from_values
+from .routers.base import RouterLike, as_router
 from .state import NetworkState, StateOp
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
     from langchain_core.runnables import RunnableConfig
-    from langgraph.checkpoint.base import BaseCheckpointSaver
     from langgraph.graph.state import CompiledStateGraph
 
 __all__ = ["Network", "create_network"]
+
+@dataclass
+class _Opened:
+    graph: CompiledStateGraph[Any, Any, Any, Any]
+    saver: Any
+    stack: contextlib.AsyncExitStack | None
 
 
 class Network:
@@ -40,70 +47,43 @@ class Network:
         self,
         *,
         agents: Sequence[Agent],
-        router: Any = None,
+        router: RouterLike | None = None,
         state_store: StateStoreLike = None,
         default_model: str | BaseChatModel | None = None,
         model_provider: ModelProvider | None = None,
         max_iterations: int = 10,
         name: str = "network",
         retry: RetryPolicy | None = None,
+        fallback: str | None = None,
+        max_delegation_depth: int = 3,
     ):
-        if not agents:
-            raise ConfigurationError("create_network(agents=[]) has no agents; pass at least one.")
-        if router is not None:
-            raise ConfigurationError(
-                f"router={router!r} is not supported by this version: networks run their "
-                "first agent. Remove the router."
-            )
         if max_iterations < 1:
             raise ConfigurationError(f"max_iterations={max_iterations!r} must be at least 1.")
+        if max_delegation_depth < 0:
+            raise ConfigurationError(
+                f"max_delegation_depth={max_delegation_depth!r} must be 0 or more."
+            )
         self.name = name
         self.max_iterations = max_iterations
+        self.max_delegation_depth = max_delegation_depth
         self.state = NetworkState()
         self._store = state_store
-        self._retry = retry or RetryPolicy()
-        self._agents: dict[str, CompiledAgent] = {}
-        for agent in agents:
-            if not isinstance(agent, Agent):
-                raise ConfigurationError(f"{agent!r} is not an Agent.")
-            if agent.name in self._agents:
-                raise ConfigurationError(
-                    f"Two agents are named {agent.name!r}; agent names must be unique."
-                )
-            if any(c in agent.name for c in ":|"):
-                raise ConfigurationError(
-                    f"Agent name {agent.name!r} contains ':' or '|'; remove them."
-                )
-            clash = next(
-                (
-                    a.agent.name
-                    for a in self._agents.values()
-                    if handoff_tool_name(a.agent.name) == handoff_tool_name(agent.name)
-                ),
-                None,
+        self._agents = compile_agents(agents, default_model=default_model,
+                                      provider=model_provider)
+        if fallback is not None and fallback not in self._agents:
+            known = ", ".join(repr(a) for a in self._agents)
+            raise ConfigurationError(
+                f"fallback={fallback!r} is not an agent of this network; known agents: {known}."
             )
-            if clash is not None and len(agents) > 1:
-                raise ConfigurationError(
-                    f"Agents {clash!r} and {agent.name!r} share the handoff tool name "
-                    f"{handoff_tool_name(agent.name)!r}; rename one of them."
-                )
-            if agent.memory is not None:
-                raise ConfigurationError(
-                    f"Agent {agent.name!r} has memory={agent.memory!r}, but long-term memory "
-                    "is not available in this version. Remove memory=..."
-                )
-            model = resolve_model(
-                agent.model, default=default_model, provider=model_provider, owner=agent.name
-            )
-            self._agents[agent.name] = CompiledAgent.build(agent, model, agents)
+        self._router = as_router(router) if router is not None else None
         specs = list(self._agents.values())
-        self._entry = specs[0]
-        self._builder = build_graph(specs, entry=self._entry, retry=self._retry)
+        self._builder, _ = build_graph(
+            specs, router=self._router, fallback=fallback, retry=retry or RetryPolicy()
+        )
         self._graph = self._builder.compile(name=name)
         self._max_rounds = max(s.agent.max_tool_rounds for s in specs)
-        self._shared_saver: BaseCheckpointSaver[str] | None = None
-        self._graph_with_saver: CompiledStateGraph[Any, Any, Any, Any] | None = None
-        self._per_loop: dict[asyncio.AbstractEventLoop, tuple[contextlib.AsyncExitStack, Any]] = {}
+        self._shared: _Opened | None = None
+        self._per_loop: dict[asyncio.AbstractEventLoop, _Opened] = {}
         self._running: set[str] = set()
 
     @property
@@ -138,14 +118,46 @@ class Network:
 
         Raises:
             ConcurrentRunError: another run on ``thread_id`` is in progress.
+            RoutingError: the router failed or chose an unknown agent.
             ModelProviderError: a model call failed for a reason retrying cannot fix.
         """
+        if not isinstance(query, str) or not query.strip():
+            raise ConfigurationError(f"query {query!r} is empty; pass the user's request text.")
+        seeds: list[StateOp] = [("default", k, v) for k, v in self.state.to_dict().items()]
         return await self._execute(
-            query,
-            max_iterations=max_iterations,
-            thread_id=thread_id,
-            callback=stream_callback,
-            queue=None,
+            run_input(query, seeds=seeds), query=query, max_iterations=max_iterations,
+            thread_id=thread_id or str(uuid.uuid4()), callback=stream_callback, queue=None,
+        )
+
+    async def resume(
+        self,
+        thread_id: str,
+        *,
+        max_iterations: int | None = None,
+        stream_callback: StreamCallback | None = None,
+    ) -> RunResult:
+        """Continue a run that failed (or stopped) from its last checkpoint.
+
+        Completed steps are not repeated: the step that failed runs again, then the run
+        goes on as it would have.
+
+        Raises:
+            ConfigurationError: the thread has no checkpoint, or nothing left to run.
+        """
+        snapshot = await self.get_state(thread_id)
+        if snapshot is None:
+            raise ConfigurationError(
+                f"Thread {thread_id!r} has no checkpoint in this network's state store; "
+                "start it with network.run(query, thread_id=...)."
+            )
+        if not snapshot.next:
+            raise ConfigurationError(
+                f"Thread {thread_id!r} has nothing left to run (its last run ended with "
+                f"stop_reason={snapshot.stop_reason!r}). Start a new run with network.run()."
+            )
+        return await self._execute(
+            None, query=snapshot.query, max_iterations=max_iterations, thread_id=thread_id,
+            callback=stream_callback, queue=None,
         )
 
     def run_sync(
@@ -174,9 +186,7 @@ class Network:
         async def main() -> RunResult:
             try:
                 return await self.run(
-                    query,
-                    max_iterations=max_iterations,
-                    thread_id=thread_id,
+                    query, max_iterations=max_iterations, thread_id=thread_id,
                     stream_callback=stream_callback,
                 )
             finally:
@@ -197,15 +207,13 @@ class Network:
         ``run.failed``, after which the run's exception is raised.
         """
         queue: asyncio.Queue[Event] = asyncio.Queue()
-        task = asyncio.create_task(
-            self._execute(
-                query,
-                max_iterations=max_iterations,
-                thread_id=thread_id,
-                callback=None,
-                queue=queue,
-            )
-        )
+        if not isinstance(query, str) or not query.strip():
+            raise ConfigurationError(f"query {query!r} is empty; pass the user's request text.")
+        seeds: list[StateOp] = [("default", k, v) for k, v in self.state.to_dict().items()]
+        task = asyncio.create_task(self._execute(
+            run_input(query, seeds=seeds), query=query, max_iterations=max_iterations,
+            thread_id=thread_id or str(uuid.uuid4()), callback=None, queue=queue,
+        ))
         try:
             while True:
                 getter = asyncio.ensure_future(queue.get())
@@ -227,12 +235,30 @@ class Network:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
+    async def get_state(self, thread_id: str) -> ThreadState | None:
+        """The thread's latest checkpoint, or ``None`` when the thread does not exist."""
+        opened = await self._open()
+        snapshot = await opened.graph.aget_state(_config(thread_id))
+        if not snapshot.created_at:
+            return None
+        return thread_state_from_snapshot(thread_id, snapshot)
+
+    async def get_state_history(self, thread_id: str) -> list[ThreadState]:
+        """Every checkpoint of the thread, newest first (time travel)."""
+        opened = await self._open()
+        return [
+            thread_state_from_snapshot(thread_id, snapshot)
+            async for snapshot in opened.graph.aget_state_history(_config(thread_id))
+        ]
+
     async def aclose(self) -> None:
-        """Close the state store connections this event loop opened."""
+        """Close the state store connections this event loop opened, and the router's work."""
+        if self._router is not None:
+            await self._router.aclose()
         loop = asyncio.get_running_loop()
-        entry = self._per_loop.pop(loop, None)
-        if entry is not None:
-            await entry[0].aclose()
+        opened = self._per_loop.pop(loop, None)
+        if opened is not None and opened.stack is not None:
+            await opened.stack.aclose()
 
     async def __aenter__(self) -> Network:
         return self
@@ -240,102 +266,82 @@ class Network:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    async def _compiled(self) -> CompiledStateGraph[Any, Any, Any, Any]:
+    async def _open(self) -> _Opened:
         if is_shareable_across_loops(self._store):
-            if self._graph_with_saver is None:
+            if self._shared is None:
                 async with open_checkpointer(self._store) as saver:
-                    self._shared_saver = saver
-                self._graph_with_saver = self._builder.compile(checkpointer=saver, name=self.name)
-            return self._graph_with_saver
+                    graph = self._builder.compile(checkpointer=saver, name=self.name)
+                    self._shared = _Opened(graph=graph, saver=saver, stack=None)
+            return self._shared
         loop = asyncio.get_running_loop()
-        entry = self._per_loop.get(loop)
-        if entry is None:
+        opened = self._per_loop.get(loop)
+        if opened is None:
             stack = contextlib.AsyncExitStack()
             saver = await stack.enter_async_context(open_checkpointer(self._store))
-            entry = (stack, self._builder.compile(checkpointer=saver, name=self.name))
-            self._per_loop[loop] = entry
-        return cast("CompiledStateGraph[Any, Any, Any, Any]", entry[1])
+            graph = self._builder.compile(checkpointer=saver, name=self.name)
+            opened = _Opened(graph=graph, saver=saver, stack=stack)
+            self._per_loop[loop] = opened
+        return opened
 
     async def _execute(
         self,
-        query: str,
+        inputs: dict[str, Any] | None,
         *,
+        query: str,
         max_iterations: int | None,
-        thread_id: str | None,
+        thread_id: str,
         callback: StreamCallback | None,
         queue: asyncio.Queue[Event] | None,
     ) -> RunResult:
-        if not isinstance(query, str) or not query.strip():
-            raise ConfigurationError(f"query {query!r} is empty; pass the user's request text.")
-        thread = thread_id or str(uuid.uuid4())
-        if thread in self._running:
+        if thread_id in self._running:
             raise ConcurrentRunError(
-                f"Thread {thread!r} already has a run in progress on network {self.name!r}. "
+                f"Thread {thread_id!r} already has a run in progress on network {self.name!r}. "
                 "Wait for it to finish, or use another thread_id.",
-                thread_id=thread,
+                thread_id=thread_id,
             )
         iterations = max_iterations or self.max_iterations
         run_id = str(uuid.uuid4())
-        self._running.add(thread)
-        emitter = _Emitter(run_id=run_id, thread_id=thread, callback=callback, queue=queue)
+        self._running.add(thread_id)
+        emitter = _Emitter(run_id=run_id, thread_id=thread_id, callback=callback, queue=queue)
         try:
-            graph = await self._compiled()
-            emitter.emit("run.started", {"query": query, "network": self.name})
-            config: RunnableConfig = {
-                "configurable": {"thread_id": thread},
-                "recursion_limit": iterations * (2 * self._max_rounds + 3) + 10,
-            }
-            seeds: list[StateOp] = [("default", k, v) for k, v in self.state.to_dict().items()]
-            inputs = run_input(query, entry=self._entry.agent.name, seeds=seeds)
-            final = await graph.ainvoke(
-                inputs, config, context=RunContext(emitter=emitter, max_iterations=iterations)
+            opened = await self._open()
+            async with thread_lock(self._store, opened.saver, thread_id):
+                emitter.emit("run.started", {"query": query, "network": self.name,
+                                             "resumed": inputs is None})
+                config = _config(thread_id)
+                # Each turn takes at most 2 * max_tool_rounds + 2 supersteps (model, tools,
+                # delegation, routing); LangGraph's own limit must never cut a run short.
+                config["recursion_limit"] = iterations * (2 * self._max_rounds + 4) + 10
+                context = RunContext(emitter=emitter, max_iterations=iterations,
+                                     max_depth=self.max_delegation_depth)
+                final = await opened.graph.ainvoke(inputs, config, context=context)
+            result = result_from_values(
+                final, agents={n: s.agent for n, s in self._agents.items()},
+                thread_id=thread_id, run_id=run_id,
             )
-            result = self._result(final, thread=thread, run_id=run_id)
-            emitter.emit(
-                "run.completed",
-                {
-                    "output": result.output,
-                    "agent_path": result.agent_path,
-                    "stop_reason": result.stop_reason,
-                    "iterations": result.iterations,
-                    "usage": result.usage,
-                },
-            )
+            emitter.emit("run.completed", {
+                "output": result.output, "agent_path": result.agent_path,
+                "stop_reason": result.stop_reason, "iterations": result.iterations,
+                "usage": result.usage,
+            })
             return result
         except BaseException as exc:
             emitter.emit("run.failed", {"error": str(exc), "error_type": type(exc).__name__})
             raise
         finally:
-            self._running.discard(thread)
+            self._running.discard(thread_id)
             await emitter.aclose()
             if emitter.callback_error is not None:
                 raise emitter.callback_error
 
-    def _result(self, final: dict[str, Any], *, thread: str, run_id: str) -> RunResult:
-        path = list(final.get("path", []))
-        parsed = final.get("parsed")
-        if parsed is not None and path:
-            output_type = self._agents[path[-1]].agent.output_type
-            if output_type is not None:
-                parsed = output_type.model_validate(parsed)
-        return RunResult(
-            output=final.get("output", ""),
-            messages=list(final.get("messages", [])),
-            state=dict(final.get("shared") or {}),
-            agent_path=path,
-            iterations=final.get("turns", 0),
-            stop_reason=cast(StopReason, final.get("stop_reason") or "completed"),
-            thread_id=thread,
-            run_id=run_id,
-            usage=dict(final.get("usage") or {}),
-            parsed=parsed,
-            tool_errors=list(final.get("tool_errors", [])),
-        )
+
+def _config(thread_id: str) -> RunnableConfig:
+    return {"configurable": {"thread_id": thread_id}}
 
 
 def create_network(
     agents: Sequence[Agent],
-    router: Any = None,
+    router: RouterLike | None = None,
     state_store: StateStoreLike = None,
     default_model: str | BaseChatModel | None = None,
     model_provider: ModelProvider | None = None,
@@ -343,31 +349,33 @@ def create_network(
     name: str = "network",
     *,
     retry: RetryPolicy | None = None,
+    fallback: str | None = None,
+    max_delegation_depth: int = 3,
 ) -> Network:
     """Build and compile a `Network`.
 
     Args:
         agents: The agents; names must be unique.
-        router: Picks the agent for each request.
+        router: Picks the agent for each request: a `Router`, ``f(state, query)``, or a
+            per-turn ``f(context: RouteContext)``. Without one, a new thread starts with
+            the first agent and a continued thread with the agent that last held it.
         state_store: Where checkpoints live: `InMemoryStateStore()` (the default),
             `SqliteStateStore(path)`, `PostgresStateStore(dsn)` or a ``BaseCheckpointSaver``.
         default_model: The model of agents that name none: a name or a ``BaseChatModel``.
         model_provider: Resolves model names; `OpenAIModelProvider()` when ``None``.
-        max_iterations: The most agent turns one run may take.
+        max_iterations: The most agent turns one run may take, delegations included.
         name: The network's name, in events and traces.
         retry: How transient model failures are retried.
+        fallback: The agent that takes requests a request router has no opinion on;
+            without one, such a request raises `RoutingError`.
+        max_delegation_depth: How deep ``ask_<agent>`` delegations may nest.
 
     Raises:
         ConfigurationError: the definition cannot run (no agents, duplicate names, an
-            agent without a model, ...).
+            agent without a model, an unknown fallback, ...).
     """
     return Network(
-        agents=agents,
-        router=router,
-        state_store=state_store,
-        default_model=default_model,
-        model_provider=model_provider,
-        max_iterations=max_iterations,
-        name=name,
-        retry=retry,
+        agents=agents, router=router, state_store=state_store, default_model=default_model,
+        model_provider=model_provider, max_iterations=max_iterations, name=name, retry=retry,
+        fallback=fallback, max_delegation_depth=max_delegation_depth,
     )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
 
-__all__ = ["RunResult", "StopReason"]
+    from .agent import Agent
+
+__all__ = ["RunResult", "StopReason", "ThreadState", "result_from_values"]
 
 StopReason = Literal["completed", "max_iterations", "max_tool_rounds", "interrupted"]
 """Why a run stopped. ``max_tool_rounds``: an agent spent its tool-round budget in one turn."""
@@ -42,3 +44,61 @@ class RunResult:
     """Tool failures this run returned to the model: agent, tool, call_id and error."""
     interrupts: list[dict[str, Any]] = field(default_factory=list)
     """Pending approval requests when ``stop_reason == "interrupted"``."""
+    routes: list[dict[str, Any]] = field(default_factory=list)
+    """Every routing decision of the run: agent, scores, reason, router, turn."""
+
+
+@dataclass(kw_only=True)
+class ThreadState:
+    """One checkpoint of a thread, from ``network.get_state()`` or its history."""
+
+    thread_id: str
+    """The thread."""
+    checkpoint_id: str
+    """This checkpoint's id."""
+    created_at: str
+    """When the checkpoint was written (ISO 8601)."""
+    state: dict[str, Any]
+    """The shared state."""
+    messages: list[BaseMessage]
+    """The conversation."""
+    agent_path: list[str]
+    """The agents of the latest run so far."""
+    query: str
+    """The latest run's request."""
+    output: str
+    """The latest answer."""
+    stop_reason: str | None
+    """Why the latest run stopped; ``None`` while it has steps left."""
+    route: dict[str, Any] | None
+    """The latest routing decision."""
+    next: list[str]
+    """The graph nodes that run next; empty when the run finished."""
+    step: int
+    """The superstep number of this checkpoint."""
+
+
+def result_from_values(
+    values: dict[str, Any], *, agents: dict[str, Agent], thread_id: str, run_id: str
+) -> RunResult:
+    """Build a `RunResult` from the graph's final values."""
+    path = list(values.get("path", []))
+    parsed = values.get("parsed")
+    if parsed is not None and path:
+        output_type = agents[path[-1]].output_type
+        if output_type is not None:
+            parsed = output_type.model_validate(parsed)
+    return RunResult(
+        output=values.get("output", ""),
+        messages=list(values.get("messages", [])),
+        state=dict(values.get("shared") or {}),
+        agent_path=path,
+        iterations=values.get("turns", 0),
+        stop_reason=cast(StopReason, values.get("stop_reason") or "completed"),
+        thread_id=thread_id,
+        run_id=run_id,
+        usage=dict(values.get("usage") or {}),
+        parsed=parsed,
+        tool_errors=list(values.get("tool_errors", [])),
+        routes=list(values.get("routes", [])),
+    )

@@ -8,6 +8,7 @@ import pytest
 
 EXPECTED = {
     "graph_agents": [
+        "END",
         "Agent",
         "BackendError",
         "ConcurrentRunError",
@@ -23,12 +24,16 @@ EXPECTED = {
         "OpenAIModelProvider",
         "PostgresStateStore",
         "RetryPolicy",
+        "RouteContext",
+        "Router",
+        "RoutingDecision",
         "RoutingError",
         "RunResult",
         "SharedState",
         "SqliteStateStore",
         "StateView",
         "StopReason",
+        "ThreadState",
         "Tool",
         "ToolError",
         "WorkflowError",
@@ -73,13 +78,18 @@ EXPECTED = {
         "ScriptExhaustedError",
         "ScriptedModel",
         "ScriptedResponse",
+        "StubItem",
         "StubRequest",
         "ToolCall",
         "hash_embedding",
     ],
     "graph_agents.events": ["Event", "EventType", "StreamCallback"],
-    "graph_agents.result": ["RunResult", "StopReason"],
+    "graph_agents.result": ["RunResult", "StopReason", "ThreadState", "result_from_values"],
     "graph_agents.agent": ["COMPUTE_BACKENDS", "Agent"],
+    "graph_agents.routers": [
+        "END", "FunctionRouter", "RouteContext", "Router", "RouterLike", "RoutingDecision",
+        "TurnRouter", "as_router",
+    ],
 }
 
 

@@ -17,8 +17,9 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from ..exceptions import ConfigurationError
 from ..state import InMemoryStateStore, PostgresStateStore, SqliteStateStore
+from .locks import thread_lock
 
-__all__ = ["StateStoreLike", "is_shareable_across_loops", "open_checkpointer"]
+__all__ = ["StateStoreLike", "is_shareable_across_loops", "open_checkpointer", "thread_lock"]
 
 StateStoreLike: TypeAlias = (
     InMemoryStateStore | SqliteStateStore | PostgresStateStore | BaseCheckpointSaver[str] | None

@@ -6,28 +6,18 @@ interrupt inside a tool never re-runs the model call that asked for it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from langchain_core.messages import (
-    AIMessage,
-    BaseMessage,
-    HumanMessage,
-    InvalidToolCall,
-    SystemMessage,
-    ToolCall,
-    ToolMessage,
-)
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ValidationError
 
 from ..exceptions import ConfigurationError, ModelProviderError
 from ..models import RetryPolicy, describe_model, stream_chat
-from ..state import SharedState, StateOp
-from ..tools import Tool, ToolArgumentsError, ToolCallError, render_tool_result, tool_from
+from ..tools import Tool, tool_from
 from .context import RunContext
 
 if TYPE_CHECKING:
@@ -38,7 +28,7 @@ if TYPE_CHECKING:
     from ..agent import Agent
     from .schema import GraphState
 
-__all__ = ["CompiledAgent", "handoff_tool_name", "make_model_node", "make_tool_node"]
+__all__ = ["CompiledAgent", "ask_tool_name", "handoff_tool_name", "make_model_node"]
 
 logger = logging.getLogger("graph_agents.nodes")
 
@@ -59,20 +49,23 @@ class CompiledAgent:
     tool_node: str
     handoffs: dict[str, str]
     """Handoff tool name -> the agent it transfers control to."""
+    delegates: dict[str, str]
+    """Delegation tool name -> the agent it asks."""
 
     @classmethod
     def build(cls, agent: Agent, model: BaseChatModel, peers: Sequence[Agent]) -> CompiledAgent:
-        handoffs = {
-            handoff_tool_name(peer.name): peer.name for peer in peers if peer.name != agent.name
-        }
+        others = [peer for peer in peers if peer.name != agent.name]
+        handoffs = {handoff_tool_name(peer.name): peer.name for peer in others}
+        delegates = {ask_tool_name(peer.name): peer.name for peer in others}
         tools = {t.name: t for t in agent.tool_list}
-        for tool_name, target in handoffs.items():
-            if tool_name in tools:
-                raise ConfigurationError(
-                    f"Agent {agent.name!r} has a tool named {tool_name!r}, which is the handoff "
-                    f"tool to agent {target!r}. Rename the tool."
-                )
-            tools[tool_name] = _handoff_tool(tool_name, peers, target)
+        for peer in others:
+            for tool in (_handoff_tool(peer), _ask_tool(peer)):
+                if tool.name in tools:
+                    raise ConfigurationError(
+                        f"Agent {agent.name!r} has a tool named {tool.name!r}, which the network "
+                        f"adds to reach agent {peer.name!r}. Rename the tool."
+                    )
+                tools[tool.name] = tool
         schemas = [t.openai_schema() for t in tools.values()]
         bound = model.bind_tools(schemas) if schemas else model
         prompt = agent.instructions
@@ -88,24 +81,59 @@ class CompiledAgent:
             model_node=agent.name,
             tool_node=f"{agent.name} tools",
             handoffs=handoffs,
+            delegates=delegates,
         )
+
+
+def _slug(agent_name: str) -> str:
+    return re.sub(r"[^a-z0-9_-]+", "_", agent_name.lower()).strip("_")
 
 
 def handoff_tool_name(agent_name: str) -> str:
     """``transfer_to_<agent>``, with the name reduced to the characters tool names allow."""
-    return "transfer_to_" + re.sub(r"[^a-z0-9_-]+", "_", agent_name.lower()).strip("_")
+    return f"transfer_to_{_slug(agent_name)}"
 
 
-def _handoff_tool(tool_name: str, peers: Sequence[Agent], target: str) -> Tool:
-    profile = next(p.profile for p in peers if p.name == target)
+def ask_tool_name(agent_name: str) -> str:
+    """``ask_<agent>``, with the name reduced to the characters tool names allow."""
+    return f"ask_{_slug(agent_name)}"
+
+
+def _handoff_tool(peer: Agent) -> Tool:
+    target = peer.name
 
     async def transfer(reason: str = "") -> str:
+        """Hand over control.
+
+        Args:
+            reason: Why the other agent should take over.
+        """
         return f"Transferred to {target}."
 
     return tool_from(
         transfer,
-        name=tool_name,
-        description=f"Hand the conversation over to {target}: {profile}".strip(),
+        name=handoff_tool_name(target),
+        description=f"Hand the conversation over to {target}: {peer.profile}".strip(),
+    )
+
+
+def _ask_tool(peer: Agent) -> Tool:
+    target = peer.name
+
+    async def ask(task: str) -> str:
+        """Delegate a task.
+
+        Args:
+            task: The task, stated fully: the other agent sees only this text.
+        """
+        # The tool step runs delegations as graph tasks; reaching this is a bug.
+        raise RuntimeError(f"ask_{target} must be run by the network's tool step")
+
+    return tool_from(
+        ask,
+        name=ask_tool_name(target),
+        description=f"Ask {target} to do a task and get its answer back; you keep control. "
+        f"{target}: {peer.profile}".strip(),
     )
 
 
@@ -165,128 +193,6 @@ def make_model_node(spec: CompiledAgent, retry: RetryPolicy) -> Node:
     return model_step
 
 
-def make_tool_node(spec: CompiledAgent) -> Node:
-    """The tool step: run every tool call of the last model message, concurrently.
-
-    Each call sees the shared state as the step began and records its own writes; the
-    writes are applied in tool-call order, so the result does not depend on timing.
-    """
-    name = spec.agent.name
-    max_rounds = spec.agent.max_tool_rounds
-
-    async def tool_step(state: GraphState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-        ctx = runtime.context
-        emitter = ctx.emitter
-        message = state["messages"][-1]
-        assert isinstance(message, AIMessage)
-        shared = state.get("shared") or {}
-        calls: list[ToolCall | InvalidToolCall] = [*message.tool_calls, *message.invalid_tool_calls]
-        handoff = next((c for c in message.tool_calls if c["name"] in spec.handoffs), None)
-        outcomes = await asyncio.gather(
-            *(_run_call(spec, call, SharedState(shared), ctx, handoff=handoff) for call in calls)
-        )
-        ops: list[StateOp] = [op for outcome in outcomes for op in outcome[1]]
-        errors = [outcome[2] for outcome in outcomes if outcome[2] is not None]
-        rounds = state.get("rounds", 0) + 1
-        update: dict[str, Any] = {
-            "messages": [outcome[0] for outcome in outcomes],
-            "rounds": rounds,
-        }
-        if ops:
-            update["shared"] = ops
-            emitter.emit("state.updated", {"keys": sorted({op[1] for op in ops})}, agent=name)
-        if errors:
-            update["tool_errors"] = errors
-        if handoff is not None:
-            target = spec.handoffs[handoff["name"]]
-            emitter.emit("handoff", {"from": name, "to": target}, agent=name)
-            emitter.emit("agent.completed", {"output": message.text, "handoff": target}, agent=name)
-            if state.get("turns", 0) >= ctx.max_iterations:
-                update["stop_reason"] = "max_iterations"
-                update["output"] = _best_output(state, message)
-            else:
-                update["active"] = target
-                update["rounds"] = 0
-        elif rounds >= max_rounds:
-            logger.warning("Agent %r stopped after %d tool rounds", name, rounds)
-            update["stop_reason"] = "max_tool_rounds"
-            update["output"] = _best_output(state, message)
-            emitter.emit(
-                "agent.completed",
-                {"output": update["output"], "stop_reason": "max_tool_rounds"},
-                agent=name,
-            )
-        return update
-
-    return tool_step
-
-
-async def _run_call(
-    spec: CompiledAgent,
-    call: ToolCall | InvalidToolCall,
-    state: SharedState,
-    ctx: RunContext,
-    *,
-    handoff: ToolCall | None,
-) -> tuple[ToolMessage, list[StateOp], dict[str, Any] | None]:
-    agent = spec.agent.name
-    tool_name = call.get("name") or ""
-    call_id = call.get("id") or ""
-    ctx.emitter.emit(
-        "tool.started",
-        {"tool": tool_name, "call_id": call_id, "arguments": call.get("args")},
-        agent=agent,
-    )
-    error: str | None = None
-    content = ""
-    if call.get("type") == "invalid_tool_call":
-        error = (
-            f"Error: the arguments for tool {tool_name!r} are not valid JSON "
-            f"({call.get('error')}): {call.get('args')!r}. Call the tool again with "
-            "its arguments as one JSON object that matches its schema."
-        )
-    elif tool_name in spec.handoffs and call is not handoff:
-        error = (
-            f"Error: only one handoff per turn; control already goes to "
-            f"{spec.handoffs[handoff['name']] if handoff else '?'!r}, so {tool_name!r} was ignored."
-        )
-    elif (tool := spec.tools.get(tool_name)) is None:
-        known = ", ".join(repr(t) for t in spec.tools) or "none"
-        error = f"Error: there is no tool named {tool_name!r}. Available tools: {known}."
-    else:
-        try:
-            args = call.get("args")
-            result = await tool.invoke(args if isinstance(args, dict) else {}, state)
-            content = render_tool_result(result)
-        except ToolArgumentsError as exc:
-            error = f"Error: {exc}"
-        except ToolCallError as exc:
-            cause = exc.__cause__
-            error = (
-                f"Error: tool {tool_name!r} raised {type(cause).__name__}: {cause}. "
-                "Fix the arguments or try another approach."
-            )
-    record: dict[str, Any] | None = None
-    if error is not None:
-        content = error
-        record = {"agent": agent, "tool": tool_name, "call_id": call_id, "error": error}
-        logger.warning(
-            "Tool %r of agent %r failed; the error went back to the model", tool_name, agent
-        )
-    ctx.emitter.emit(
-        "tool.completed",
-        {"tool": tool_name, "call_id": call_id, "result": content, "error": error is not None},
-        agent=agent,
-    )
-    message = ToolMessage(
-        content=content,
-        tool_call_id=call_id,
-        name=tool_name,
-        status="error" if error else "success",
-    )
-    return message, state._take_ops(), record
-
-
 async def _parse_output(
     spec: CompiledAgent, prompt: list[BaseMessage], message: AIMessage, retry: RetryPolicy
 ) -> tuple[BaseModel, AIMessage, list[BaseMessage]]:
@@ -315,16 +221,6 @@ async def _parse_output(
                 endpoint=endpoint,
             ) from second
         return parsed, retried, [message, correction]
-
-
-def _best_output(state: GraphState, message: AIMessage) -> str:
-    """The latest non-empty answer text: the message's, else the run's last output."""
-    if message.text:
-        return message.text
-    for earlier in reversed(state["messages"]):
-        if isinstance(earlier, AIMessage) and earlier.text:
-            return earlier.text
-    return state.get("output", "")
 
 
 def _strip_fences(text: str) -> str:

@@ -16,4 +16,8 @@ class RunContext:
     emitter: _Emitter
     """Where the run's events go."""
     max_iterations: int
-    """The most agent turns the run may take."""
+    """The most agent turns this scope may take (a delegation gets what is left)."""
+    depth: int = 0
+    """0 for the run itself; 1 inside a delegation, 2 inside a delegation's delegation."""
+    max_depth: int = 3
+    """The deepest delegation allowed."""

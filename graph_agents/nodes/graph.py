@@ -2,8 +2,14 @@
 
 Each agent contributes two nodes, its model step (named after the agent) and its tool
 step (``"<agent> tools"``). After a model step, a conditional edge goes to the tool step
-when the model called tools, and ends the turn otherwise; after a tool step, the edge
-returns to the model step until the agent's ``max_tool_rounds`` is spent.
+when the model called tools, and otherwise ends the turn: to the routing step when the
+router is consulted every turn, else to the end. After a tool step the edge fans out to
+the ``delegate`` node for pending ``ask_*`` calls, follows a handoff, or returns to the
+model step.
+
+The network graph starts at the routing step when there is a router, else at the agent
+that last held the thread (the first agent on a new thread). The delegation graph, which
+``delegate`` and ``parallel`` tasks run as a subgraph, is the same agents without a router.
 """
 
 from __future__ import annotations
@@ -13,68 +19,136 @@ from typing import Any, cast
 
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.graph import END, START, StateGraph
-from langgraph.types import Overwrite
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Overwrite, Send
 
 from ..models import RetryPolicy
+from ..routers.base import Router
 from ..state import StateOp
-from .agent import CompiledAgent, make_model_node, make_tool_node
+from .agent import CompiledAgent, make_model_node
 from .context import RunContext
+from .delegate import SubgraphHolder, make_delegate_node
+from .route import PARALLEL_NODE, ROUTE_NODE, make_route_node, route_edge
 from .schema import GraphState
+from .tools import make_tool_node
 
-__all__ = ["build_graph", "run_input"]
+__all__ = ["DELEGATE_NODE", "RESERVED_NODE_NAMES", "build_graph", "run_input"]
+
+DELEGATE_NODE = "delegate"
+RESERVED_NODE_NAMES = frozenset({ROUTE_NODE, PARALLEL_NODE, DELEGATE_NODE})
+
+_Builder = StateGraph[GraphState, RunContext, Any, Any]
 
 
 def build_graph(
-    agents: Sequence[CompiledAgent], *, entry: CompiledAgent, retry: RetryPolicy
-) -> StateGraph[GraphState, RunContext, Any, Any]:
-    """Build the (uncompiled) graph for ``agents``; runs start at ``entry``."""
-    builder: StateGraph[GraphState, RunContext, Any, Any] = StateGraph(
-        GraphState, context_schema=RunContext
-    )
+    agents: Sequence[CompiledAgent],
+    *,
+    router: Router | None,
+    fallback: str | None,
+    retry: RetryPolicy,
+) -> tuple[_Builder, CompiledStateGraph[Any, Any, Any, Any]]:
+    """Build the network graph (uncompiled) and compile the delegation graph it calls."""
+    holder = SubgraphHolder()
+    delegation = _builder(agents, router=None, fallback=None, retry=retry, holder=holder)
+    holder.graph = delegation.compile(name="delegation")
+    network = _builder(agents, router=router, fallback=fallback, retry=retry, holder=holder)
+    return network, holder.graph
+
+
+def _builder(
+    agents: Sequence[CompiledAgent],
+    *,
+    router: Router | None,
+    fallback: str | None,
+    retry: RetryPolicy,
+    holder: SubgraphHolder,
+) -> _Builder:
+    builder: _Builder = StateGraph(GraphState, context_schema=RunContext)
+    names = [spec.model_node for spec in agents]
+    per_turn = router is not None and router.per_turn
     for spec in agents:
         builder.add_node(spec.model_node, cast(Any, make_model_node(spec, retry)))
         builder.add_node(spec.tool_node, cast(Any, make_tool_node(spec)))
-        builder.add_conditional_edges(spec.model_node, _after_model(spec), [spec.tool_node, END])
-        targets = [spec.model_node, *(spec.handoffs.values()), END]
-        builder.add_conditional_edges(spec.tool_node, _after_tools(spec), targets)
-    builder.add_edge(START, entry.model_node)
+        after_turn = ROUTE_NODE if per_turn else END
+        builder.add_conditional_edges(
+            spec.model_node, _after_model(spec, after_turn), [spec.tool_node, after_turn]
+        )
+        builder.add_conditional_edges(
+            spec.tool_node, _after_tools(spec),
+            [spec.model_node, *spec.handoffs.values(), DELEGATE_NODE, END],
+        )
+    builder.add_node(DELEGATE_NODE, cast(Any, make_delegate_node(holder)))
+    builder.add_conditional_edges(
+        DELEGATE_NODE, _after_delegate, [f"{name} tools" for name in names] + [END]
+    )
+    if router is None:
+        builder.add_conditional_edges(START, _resume_active(names[0]), names)
+        return builder
+    builder.add_node(
+        ROUTE_NODE,
+        cast(Any, make_route_node(router, [spec.agent for spec in agents], fallback=fallback)),
+    )
+    builder.add_edge(START, ROUTE_NODE)
+    builder.add_conditional_edges(ROUTE_NODE, route_edge, [*names, PARALLEL_NODE, END])
+    if per_turn:
+        builder.add_node(PARALLEL_NODE, cast(Any, make_delegate_node(holder)))
+        builder.add_edge(PARALLEL_NODE, ROUTE_NODE)
     return builder
 
 
-def _after_model(spec: CompiledAgent) -> Any:
+def _after_model(spec: CompiledAgent, after_turn: str) -> Any:
     tool_node = spec.tool_node
 
-    def route(state: GraphState) -> str:
+    def edge(state: GraphState) -> str:
         message = state["messages"][-1]
         if isinstance(message, AIMessage) and (message.tool_calls or message.invalid_tool_calls):
             return tool_node
-        return END
+        return after_turn
 
-    return route
+    return edge
 
 
 def _after_tools(spec: CompiledAgent) -> Any:
     model_node = spec.model_node
 
-    def route(state: GraphState) -> str:
+    def edge(state: GraphState) -> str | list[Send]:
+        pending = state.get("pending")
+        if pending:
+            return [Send(DELEGATE_NODE, payload) for payload in pending]
         if state.get("stop_reason"):
             return END
         active = state.get("active")
         return active if active and active != spec.agent.name else model_node
 
-    return route
+    return edge
 
 
-def run_input(query: str, *, entry: str, seeds: list[StateOp]) -> dict[str, Any]:
+def _after_delegate(state: GraphState) -> str:
+    if state.get("stop_reason"):
+        return END
+    return f"{state.get('active')} tools"
+
+
+def _resume_active(first: str) -> Any:
+    def edge(state: GraphState) -> str:
+        return state.get("active") or first
+
+    return edge
+
+
+def run_input(query: str, *, seeds: list[StateOp]) -> dict[str, Any]:
     """The graph input that starts a run: the query, and the per-run channels reset."""
     inputs: dict[str, Any] = {
         "messages": [HumanMessage(query)],
         "query": query,
-        "active": entry,
         "path": Overwrite([]),
         "turns": Overwrite(0),
         "usage": Overwrite({}),
         "tool_errors": Overwrite([]),
+        "routes": Overwrite([]),
+        "delegations": Overwrite({}),
+        "pending": [],
+        "route": None,
         "rounds": 0,
         "output": "",
         "parsed": None,

@@ -7,7 +7,7 @@
 """
 
 from .scripted import ModelCall, ScriptedModel, ScriptedResponse, ScriptExhaustedError, ToolCall
-from .stub_server import HTTPFailure, OpenAIStubServer, StubRequest, hash_embedding
+from .stub_server import HTTPFailure, OpenAIStubServer, StubItem, StubRequest, hash_embedding
 
 __all__ = [
     "HTTPFailure",
@@ -16,6 +16,7 @@ __all__ = [
     "ScriptExhaustedError",
     "ScriptedModel",
     "ScriptedResponse",
+    "StubItem",
     "StubRequest",
     "ToolCall",
     "hash_embedding",

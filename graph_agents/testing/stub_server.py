@@ -25,7 +25,7 @@ from typing import Any
 
 from .scripted import ScriptedResponse, ToolCall
 
-__all__ = ["HTTPFailure", "OpenAIStubServer", "StubRequest", "hash_embedding"]
+__all__ = ["HTTPFailure", "OpenAIStubServer", "StubItem", "StubRequest", "hash_embedding"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,91 @@
+"""Agent definitions in, compiled agents out; LangGraph snapshots in, `ThreadState` out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..agent import Agent
+from ..exceptions import ConfigurationError
+from ..models import ModelProvider, resolve_model
+from ..result import ThreadState
+from .agent import CompiledAgent, ask_tool_name
+from .graph import RESERVED_NODE_NAMES
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+    from langgraph.types import StateSnapshot
+
+__all__ = ["compile_agents", "thread_state_from_snapshot"]
+
+
+def compile_agents(
+    agents: Sequence[Agent],
+    *,
+    default_model: str | BaseChatModel | None,
+    provider: ModelProvider | None,
+) -> dict[str, CompiledAgent]:
+    """Validate the agents of a network and resolve their models and tools.
+
+    Raises:
+        ConfigurationError: no agents, a non-`Agent`, duplicate or reserved names, names
+            whose handoff tools collide, or an agent without a model.
+    """
+    if not agents:
+        raise ConfigurationError("create_network(agents=[]) has no agents; pass at least one.")
+    seen: dict[str, Agent] = {}
+    slugs: dict[str, str] = {}
+    for agent in agents:
+        if not isinstance(agent, Agent):
+            raise ConfigurationError(f"{agent!r} is not an Agent; wrap it as Agent(name, ...).")
+        if agent.name in seen:
+            raise ConfigurationError(
+                f"Two agents are named {agent.name!r}; agent names must be unique."
+            )
+        if agent.name in RESERVED_NODE_NAMES or any(c in agent.name for c in ":|"):
+            reserved = ", ".join(repr(n) for n in sorted(RESERVED_NODE_NAMES))
+            raise ConfigurationError(
+                f"Agent name {agent.name!r} is reserved or contains ':' or '|'; rename it "
+                f"(reserved names: {reserved})."
+            )
+        slug = ask_tool_name(agent.name)
+        if slug in slugs and len(agents) > 1:
+            raise ConfigurationError(
+                f"Agents {slugs[slug]!r} and {agent.name!r} share the handoff tool name "
+                f"{'transfer_to_' + slug.removeprefix('ask_')!r}; rename one of them."
+            )
+        if agent.memory is not None:
+            raise ConfigurationError(
+                f"Agent {agent.name!r} has memory={agent.memory!r}, but long-term memory "
+                "is not available in this version. Remove memory=..."
+            )
+        seen[agent.name] = agent
+        slugs[slug] = agent.name
+    return {
+        agent.name: CompiledAgent.build(
+            agent,
+            resolve_model(agent.model, default=default_model, provider=provider,
+                          owner=agent.name),
+            agents,
+        )
+        for agent in agents
+    }
+
+
+def thread_state_from_snapshot(thread_id: str, snapshot: StateSnapshot) -> ThreadState:
+    """Convert a LangGraph ``StateSnapshot`` to the public `ThreadState`."""
+    values: dict[str, Any] = dict(snapshot.values or {})
+    return ThreadState(
+        thread_id=thread_id,
+        checkpoint_id=str(snapshot.config.get("configurable", {}).get("checkpoint_id", "")),
+        created_at=snapshot.created_at or "",
+        state=dict(values.get("shared") or {}),
+        messages=list(values.get("messages") or []),
+        agent_path=list(values.get("path") or []),
+        query=str(values.get("query") or ""),
+        output=str(values.get("output") or ""),
+        stop_reason=values.get("stop_reason"),
+        route=values.get("route"),
+        next=list(snapshot.next),
+        step=int((snapshot.metadata or {}).get("step", -1)),
+    )

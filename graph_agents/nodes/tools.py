@@ -1,0 +1,206 @@
+"""The tool step of an agent turn: tools, handoffs and delegations.
+
+A model message may call ordinary tools, hand off (``transfer_to_<agent>``) and delegate
+(``ask_<agent>``). Delegations run as their own graph tasks (see `graph_agents.nodes.delegate`),
+so the step runs in two passes when the message delegates: the first only sends the
+delegations out; when their answers are in, the second runs the other tools and returns
+every tool result to the model at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.messages import AIMessage, InvalidToolCall, ToolCall, ToolMessage
+
+from ..state import SharedState, StateOp
+from ..tools import ToolArgumentsError, ToolCallError, render_tool_result
+from .context import RunContext
+
+if TYPE_CHECKING:
+    from langgraph.runtime import Runtime
+
+    from .agent import CompiledAgent
+    from .schema import GraphState
+
+__all__ = ["best_output", "make_tool_node"]
+
+logger = logging.getLogger("graph_agents.nodes")
+
+_Outcome = tuple[ToolMessage, list[StateOp], dict[str, Any] | None]
+
+
+def make_tool_node(
+    spec: CompiledAgent,
+) -> Callable[[GraphState, Runtime[RunContext]], Awaitable[dict[str, Any]]]:
+    """The tool step: run every tool call of the last model message, concurrently.
+
+    Each call sees the shared state as the step began and records its own writes; the
+    writes are applied in tool-call order, so the result does not depend on timing.
+    """
+    name = spec.agent.name
+    max_rounds = spec.agent.max_tool_rounds
+
+    async def tool_step(state: GraphState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+        ctx = runtime.context
+        message = state["messages"][-1]
+        assert isinstance(message, AIMessage)
+        shared = state.get("shared") or {}
+        finished = state.get("delegations") or {}
+        waiting = [
+            c for c in message.tool_calls
+            if c["name"] in spec.delegates and c["id"] not in finished
+            and isinstance(c["args"].get("task"), str)
+        ]
+        if waiting and ctx.depth < ctx.max_depth:
+            return {"pending": [_payload(spec, call, state, ctx) for call in waiting]}
+
+        calls: list[ToolCall | InvalidToolCall] = [*message.tool_calls, *message.invalid_tool_calls]
+        handoff = next((c for c in message.tool_calls if c["name"] in spec.handoffs), None)
+        outcomes = await asyncio.gather(*(
+            _run_call(spec, call, SharedState(shared), ctx, handoff=handoff, finished=finished)
+            for call in calls
+        ))
+        ops: list[StateOp] = [op for outcome in outcomes for op in outcome[1]]
+        errors = [outcome[2] for outcome in outcomes if outcome[2] is not None]
+        rounds = state.get("rounds", 0) + 1
+        update: dict[str, Any] = {
+            "messages": [outcome[0] for outcome in outcomes],
+            "rounds": rounds,
+        }
+        if state.get("pending"):
+            update["pending"] = []
+        if ops:
+            update["shared"] = ops
+            if ctx.depth:
+                update["journal"] = ops
+            ctx.emitter.emit("state.updated", {"keys": sorted({op[1] for op in ops})}, agent=name)
+        if errors:
+            update["tool_errors"] = errors
+        if handoff is not None:
+            target = spec.handoffs[handoff["name"]]
+            ctx.emitter.emit("handoff", {"from": name, "to": target}, agent=name)
+            ctx.emitter.emit("agent.completed", {"output": message.text, "handoff": target},
+                             agent=name)
+            if state.get("turns", 0) >= ctx.max_iterations:
+                update["stop_reason"] = "max_iterations"
+                update["output"] = best_output(state, message)
+            else:
+                update["active"] = target
+                update["rounds"] = 0
+        elif rounds >= max_rounds:
+            logger.warning("Agent %r stopped after %d tool rounds", name, rounds)
+            update["stop_reason"] = "max_tool_rounds"
+            update["output"] = best_output(state, message)
+            ctx.emitter.emit("agent.completed", {"output": update["output"],
+                                                 "stop_reason": "max_tool_rounds"}, agent=name)
+        return update
+
+    return tool_step
+
+
+def _payload(
+    spec: CompiledAgent, call: ToolCall, state: GraphState, ctx: RunContext
+) -> dict[str, Any]:
+    target = spec.delegates[call["name"]]
+    ctx.emitter.emit("tool.started", {"tool": call["name"], "call_id": call["id"],
+                                      "arguments": call["args"]}, agent=spec.agent.name)
+    return {
+        "mode": "delegate",
+        "agent": target,
+        "caller": spec.agent.name,
+        "call_id": call["id"],
+        "task": call["args"]["task"],
+        "shared": dict(state.get("shared") or {}),
+        "turns": state.get("turns", 0),
+    }
+
+
+async def _run_call(
+    spec: CompiledAgent,
+    call: ToolCall | InvalidToolCall,
+    state: SharedState,
+    ctx: RunContext,
+    *,
+    handoff: ToolCall | None,
+    finished: dict[str, dict[str, Any]],
+) -> _Outcome:
+    agent = spec.agent.name
+    tool_name = call.get("name") or ""
+    call_id = call.get("id") or ""
+    delegated = finished.get(call_id) if tool_name in spec.delegates else None
+    if delegated is None:
+        ctx.emitter.emit("tool.started", {"tool": tool_name, "call_id": call_id,
+                                          "arguments": call.get("args")}, agent=agent)
+    error: str | None = None
+    content = ""
+    if call.get("type") == "invalid_tool_call":
+        error = (
+            f"Error: the arguments for tool {tool_name!r} are not valid JSON "
+            f"({call.get('error')}): {call.get('args')!r}. Call the tool again with "
+            "its arguments as one JSON object that matches its schema."
+        )
+    elif delegated is not None:
+        if delegated.get("error"):
+            error = f"Error: {delegated['error']}"
+        else:
+            content = str(delegated.get("output", ""))
+    elif tool_name in spec.delegates:
+        args = call.get("args")
+        if not isinstance(args, dict) or not isinstance(args.get("task"), str):
+            error = (
+                f"Error: {tool_name!r} needs one argument, 'task', a string that states the "
+                f"task in full; got {args!r}."
+            )
+        else:
+            error = (
+                f"Error: delegation is limited to {ctx.max_depth} levels and this agent is "
+                f"already {ctx.depth} deep; do the task yourself instead of {tool_name!r}."
+            )
+    elif tool_name in spec.handoffs and call is not handoff:
+        chosen = spec.handoffs[handoff["name"]] if handoff else "another agent"
+        error = (
+            f"Error: only one handoff per turn; control already goes to {chosen!r}, "
+            f"so {tool_name!r} was ignored."
+        )
+    elif (tool := spec.tools.get(tool_name)) is None:
+        known = ", ".join(repr(t) for t in spec.tools) or "none"
+        error = f"Error: there is no tool named {tool_name!r}. Available tools: {known}."
+    else:
+        try:
+            args = call.get("args")
+            result = await tool.invoke(args if isinstance(args, dict) else {}, state)
+            content = render_tool_result(result)
+        except ToolArgumentsError as exc:
+            error = f"Error: {exc}"
+        except ToolCallError as exc:
+            cause = exc.__cause__
+            error = (
+                f"Error: tool {tool_name!r} raised {type(cause).__name__}: {cause}. "
+                "Fix the arguments or try another approach."
+            )
+    record: dict[str, Any] | None = None
+    if error is not None:
+        content = error
+        record = {"agent": agent, "tool": tool_name, "call_id": call_id, "error": error}
+        logger.warning("Tool %r of agent %r failed; the error went back to the model",
+                       tool_name, agent)
+    ctx.emitter.emit("tool.completed", {"tool": tool_name, "call_id": call_id,
+                                        "result": content, "error": error is not None},
+                     agent=agent)
+    message = ToolMessage(content=content, tool_call_id=call_id, name=tool_name,
+                          status="error" if error else "success")
+    return message, state._take_ops(), record
+
+
+def best_output(state: GraphState, message: AIMessage) -> str:
+    """The latest non-empty answer text: the message's, else the run's last output."""
+    if message.text:
+        return message.text
+    for earlier in reversed(state["messages"]):
+        if isinstance(earlier, AIMessage) and earlier.text:
+            return earlier.text
+    return state.get("output", "")

@@ -1,0 +1,26 @@
+"""Routers: who handles a request, or who takes the next turn.
+
+See `graph_agents.routers.base` for the two kinds of router and the decision they return.
+"""
+
+from .base import (
+    END,
+    FunctionRouter,
+    RouteContext,
+    Router,
+    RouterLike,
+    RoutingDecision,
+    TurnRouter,
+    as_router,
+)
+
+__all__ = [
+    "END",
+    "FunctionRouter",
+    "RouteContext",
+    "Router",
+    "RouterLike",
+    "RoutingDecision",
+    "TurnRouter",
+    "as_router",
+]

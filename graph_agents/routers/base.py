@@ -1,0 +1,274 @@
+"""The routing contract: `Router`, `RoutingDecision`, `RouteContext` and function routers.
+
+There are two kinds of router, told apart by when the network consults them:
+
+- **Request routers** pick the agent for a request (the user's query). Matching routers
+  (semantic, rule-based, load-balancing, weighted) and plain functions
+  ``f(state, query) -> name | None`` are request routers.
+- **Per-turn routers** are consulted before the first turn and after every agent turn,
+  and return the next agent, a list of agents to run in parallel, or ``None``/`END` to
+  finish. `LLMRouter` and functions taking one `RouteContext` argument are per-turn.
+
+Every router returns a `RoutingDecision`, so routers compose and every decision can be
+explained in state, events and traces.
+"""
+
+from __future__ import annotations
+
+import inspect
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from ..agent import Agent
+from ..exceptions import ConfigurationError, RoutingError
+from ..state import StateView
+
+__all__ = [
+    "END",
+    "FunctionRouter",
+    "RouteContext",
+    "Router",
+    "RouterLike",
+    "RoutingDecision",
+    "TurnRouter",
+    "as_router",
+]
+
+END: Final = "__end__"
+"""Returned by a per-turn router to finish the run (``None`` works too)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoutingDecision:
+    """Which agent(s) a router chose, and why."""
+
+    agent: str | list[str] | None
+    """The chosen agent, several agents to run in parallel, or ``None``: no opinion (a
+    request router) or finish (a per-turn router)."""
+    scores: dict[str, float] = field(default_factory=dict)
+    """A score per agent the router considered; higher is better."""
+    reason: str = ""
+    """Why, in words: the matching rule, the closest example, the model's reason."""
+    router: str = ""
+    """The router that decided; filled in by the network when empty."""
+    low_confidence: bool = False
+    """The best match scored below the router's threshold and there was no fallback."""
+    contributions: dict[str, dict[str, float]] = field(default_factory=dict)
+    """For composite routers: each member router's weighted scores."""
+
+    @property
+    def agents(self) -> list[str]:
+        """The chosen agents as a list (empty when none)."""
+        if self.agent is None or self.agent == END:
+            return []
+        return [self.agent] if isinstance(self.agent, str) else list(self.agent)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict, as stored in state and sent in ``route.decided`` events."""
+        return {
+            "agent": self.agent,
+            "scores": dict(self.scores),
+            "reason": self.reason,
+            "router": self.router,
+            "low_confidence": self.low_confidence,
+            "contributions": {k: dict(v) for k, v in self.contributions.items()},
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class RouteContext:
+    """What a per-turn router sees (AgentKit style)."""
+
+    call_count: int
+    """Agent turns taken so far in this run (0 before the first)."""
+    last_agent: str | None
+    """The agent that took the last turn."""
+    last_result: str | None
+    """That agent's answer."""
+    state: StateView
+    """The shared state, read-only."""
+    query: str
+    """The user's request for this run."""
+    agents: Sequence[Agent] = ()
+    """The network's agents."""
+
+
+class Router(ABC):
+    """Base class of routers. Subclasses implement `route`; `decide` is built on it.
+
+    Set ``per_turn = True`` on a subclass to be consulted after every agent turn (with a
+    `RouteContext`) instead of once per request.
+    """
+
+    per_turn: bool = False
+    """Consulted after every turn (``True``) or once per request (``False``)."""
+
+    @property
+    def name(self) -> str:
+        """The name recorded in decisions; the class name by default."""
+        return type(self).__name__
+
+    @abstractmethod
+    async def route(
+        self,
+        query: str,
+        agents: Sequence[Agent],
+        state: StateView,
+        context: RouteContext | None = None,
+    ) -> RoutingDecision:
+        """Choose the agent for ``query`` among ``agents``.
+
+        ``context`` is given to per-turn routers. Return a decision whose ``agent`` is
+        ``None`` to express no opinion (request routers) or to finish (per-turn routers).
+        """
+
+    async def decide(
+        self,
+        query: str,
+        agents: Sequence[Agent],
+        state: Mapping[str, Any] | StateView | None = None,
+    ) -> RoutingDecision:
+        """Route ``query`` the way a network would, without running one.
+
+        Raises:
+            RoutingError: the router named an agent that is not in ``agents``.
+        """
+        view = state if isinstance(state, StateView) else StateView(dict(state or {}))
+        context = None
+        if self.per_turn:
+            context = RouteContext(call_count=0, last_agent=None, last_result=None,
+                                   state=view, query=query, agents=agents)
+        decision = await self.route(query, agents, view, context)
+        check_decision(decision, agents, router=self.name)
+        return decision
+
+    async def aclose(self) -> None:
+        """Release background work (health checks, clients); the network calls it."""
+
+
+class FunctionRouter(Router):
+    """A request router from ``f(state, query) -> agent name | None`` (sync or async)."""
+
+    def __init__(self, fn: Callable[..., Any]):
+        self._fn = fn
+        self._name = getattr(fn, "__name__", type(fn).__name__)
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    async def route(
+        self,
+        query: str,
+        agents: Sequence[Agent],
+        state: StateView,
+        context: RouteContext | None = None,
+    ) -> RoutingDecision:
+        chosen = await _call(self._fn, state, query)
+        return RoutingDecision(agent=_as_choice(chosen, self._name), router=self._name,
+                               reason=f"{self._name} returned {chosen!r}")
+
+
+class TurnRouter(Router):
+    """A per-turn router from ``f(context: RouteContext) -> agent | [agents] | None``."""
+
+    per_turn = True
+
+    def __init__(self, fn: Callable[..., Any]):
+        self._fn = fn
+        self._name = getattr(fn, "__name__", type(fn).__name__)
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    async def route(
+        self,
+        query: str,
+        agents: Sequence[Agent],
+        state: StateView,
+        context: RouteContext | None = None,
+    ) -> RoutingDecision:
+        if context is None:
+            context = RouteContext(call_count=0, last_agent=None, last_result=None,
+                                   state=state, query=query, agents=agents)
+        chosen = await _call(self._fn, context)
+        return RoutingDecision(agent=_as_choice(chosen, self._name), router=self._name,
+                               reason=f"{self._name} returned {chosen!r} after "
+                               f"{context.call_count} turns")
+
+
+RouterLike = Router | Callable[..., Any]
+
+
+def as_router(router: RouterLike) -> Router:
+    """Wrap a function as `FunctionRouter` (two parameters) or `TurnRouter` (one).
+
+    Raises:
+        ConfigurationError: ``router`` is neither a `Router` nor a function of one or two
+            parameters.
+    """
+    if isinstance(router, Router):
+        return router
+    if not callable(router):
+        raise ConfigurationError(
+            f"router {router!r} is not a Router or a function. Pass e.g. SemanticRouter(), "
+            "a function f(state, query) -> agent name, or f(context: RouteContext)."
+        )
+    try:
+        params = [
+            p for p in inspect.signature(router).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+        ]
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"Cannot read the signature of router {router!r}.") from exc
+    if len(params) == 2:
+        return FunctionRouter(router)
+    if len(params) == 1:
+        return TurnRouter(router)
+    raise ConfigurationError(
+        f"Router function {getattr(router, '__name__', router)!r} takes {len(params)} "
+        "required parameters; a request router takes (state, query) and a per-turn router "
+        "takes (context: RouteContext)."
+    )
+
+
+def check_decision(decision: RoutingDecision, agents: Sequence[Agent], *, router: str) -> None:
+    """Raise `RoutingError` when ``decision`` names an agent not in ``agents``."""
+    known = [a.name for a in agents]
+    for name in decision.agents:
+        if name not in known:
+            listing = ", ".join(repr(k) for k in known)
+            raise RoutingError(
+                f"Router {router!r} chose unknown agent {name!r}; known agents: {listing}. "
+                "Fix the router so it returns one of these names."
+            )
+
+
+async def _call(fn: Callable[..., Any], *args: Any) -> Any:
+    if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+        getattr(fn, "__call__", None)  # noqa: B004
+    ):
+        return await fn(*args)
+    result = fn(*args)
+    if inspect.isawaitable(result):
+        return await result
+    return result
+
+
+def _as_choice(chosen: Any, router: str) -> str | list[str] | None:
+    if chosen is None or chosen == END:
+        return None
+    if isinstance(chosen, str):
+        return chosen
+    if isinstance(chosen, Sequence) and all(isinstance(c, str) for c in chosen):
+        return list(chosen) or None
+    if isinstance(chosen, Agent):
+        return chosen.name
+    raise RoutingError(
+        f"Router {router!r} returned {chosen!r}; return an agent name, a list of agent "
+        "names, or None/END to finish."
+    )
+
