@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Network", "create_network"]
 
+
 @dataclass
 class _Opened:
     graph: CompiledStateGraph[Any, Any, Any, Any]
@@ -68,8 +69,7 @@ class Network:
         self.max_delegation_depth = max_delegation_depth
         self.state = NetworkState()
         self._store = state_store
-        self._agents = compile_agents(agents, default_model=default_model,
-                                      provider=model_provider)
+        self._agents = compile_agents(agents, default_model=default_model, provider=model_provider)
         if fallback is not None and fallback not in self._agents:
             known = ", ".join(repr(a) for a in self._agents)
             raise ConfigurationError(
@@ -125,8 +125,12 @@ class Network:
             raise ConfigurationError(f"query {query!r} is empty; pass the user's request text.")
         seeds: list[StateOp] = [("default", k, v) for k, v in self.state.to_dict().items()]
         return await self._execute(
-            run_input(query, seeds=seeds), query=query, max_iterations=max_iterations,
-            thread_id=thread_id or str(uuid.uuid4()), callback=stream_callback, queue=None,
+            run_input(query, seeds=seeds),
+            query=query,
+            max_iterations=max_iterations,
+            thread_id=thread_id or str(uuid.uuid4()),
+            callback=stream_callback,
+            queue=None,
         )
 
     async def resume(
@@ -156,8 +160,12 @@ class Network:
                 f"stop_reason={snapshot.stop_reason!r}). Start a new run with network.run()."
             )
         return await self._execute(
-            None, query=snapshot.query, max_iterations=max_iterations, thread_id=thread_id,
-            callback=stream_callback, queue=None,
+            None,
+            query=snapshot.query,
+            max_iterations=max_iterations,
+            thread_id=thread_id,
+            callback=stream_callback,
+            queue=None,
         )
 
     def run_sync(
@@ -186,7 +194,9 @@ class Network:
         async def main() -> RunResult:
             try:
                 return await self.run(
-                    query, max_iterations=max_iterations, thread_id=thread_id,
+                    query,
+                    max_iterations=max_iterations,
+                    thread_id=thread_id,
                     stream_callback=stream_callback,
                 )
             finally:
@@ -210,10 +220,16 @@ class Network:
         if not isinstance(query, str) or not query.strip():
             raise ConfigurationError(f"query {query!r} is empty; pass the user's request text.")
         seeds: list[StateOp] = [("default", k, v) for k, v in self.state.to_dict().items()]
-        task = asyncio.create_task(self._execute(
-            run_input(query, seeds=seeds), query=query, max_iterations=max_iterations,
-            thread_id=thread_id or str(uuid.uuid4()), callback=None, queue=queue,
-        ))
+        task = asyncio.create_task(
+            self._execute(
+                run_input(query, seeds=seeds),
+                query=query,
+                max_iterations=max_iterations,
+                thread_id=thread_id or str(uuid.uuid4()),
+                callback=None,
+                queue=queue,
+            )
+        )
         try:
             while True:
                 getter = asyncio.ensure_future(queue.get())
@@ -306,24 +322,33 @@ class Network:
         try:
             opened = await self._open()
             async with thread_lock(self._store, opened.saver, thread_id):
-                emitter.emit("run.started", {"query": query, "network": self.name,
-                                             "resumed": inputs is None})
+                emitter.emit(
+                    "run.started", {"query": query, "network": self.name, "resumed": inputs is None}
+                )
                 config = _config(thread_id)
                 # Each turn takes at most 2 * max_tool_rounds + 2 supersteps (model, tools,
                 # delegation, routing); LangGraph's own limit must never cut a run short.
                 config["recursion_limit"] = iterations * (2 * self._max_rounds + 4) + 10
-                context = RunContext(emitter=emitter, max_iterations=iterations,
-                                     max_depth=self.max_delegation_depth)
+                context = RunContext(
+                    emitter=emitter, max_iterations=iterations, max_depth=self.max_delegation_depth
+                )
                 final = await opened.graph.ainvoke(inputs, config, context=context)
             result = result_from_values(
-                final, agents={n: s.agent for n, s in self._agents.items()},
-                thread_id=thread_id, run_id=run_id,
+                final,
+                agents={n: s.agent for n, s in self._agents.items()},
+                thread_id=thread_id,
+                run_id=run_id,
             )
-            emitter.emit("run.completed", {
-                "output": result.output, "agent_path": result.agent_path,
-                "stop_reason": result.stop_reason, "iterations": result.iterations,
-                "usage": result.usage,
-            })
+            emitter.emit(
+                "run.completed",
+                {
+                    "output": result.output,
+                    "agent_path": result.agent_path,
+                    "stop_reason": result.stop_reason,
+                    "iterations": result.iterations,
+                    "usage": result.usage,
+                },
+            )
             return result
         except BaseException as exc:
             emitter.emit("run.failed", {"error": str(exc), "error_type": type(exc).__name__})
@@ -375,7 +400,14 @@ def create_network(
             agent without a model, an unknown fallback, ...).
     """
     return Network(
-        agents=agents, router=router, state_store=state_store, default_model=default_model,
-        model_provider=model_provider, max_iterations=max_iterations, name=name, retry=retry,
-        fallback=fallback, max_delegation_depth=max_delegation_depth,
+        agents=agents,
+        router=router,
+        state_store=state_store,
+        default_model=default_model,
+        model_provider=model_provider,
+        max_iterations=max_iterations,
+        name=name,
+        retry=retry,
+        fallback=fallback,
+        max_delegation_depth=max_delegation_depth,
     )

@@ -8,10 +8,15 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 export PIP_DISABLE_PIP_VERSION_CHECK=1
+_pip() {
+  # This machine's pip configuration names local indexes that may be absent; their
+  # "Location ... is ignored" warnings are noise, every other line is kept.
+  .venv/bin/python -m pip install -q "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+}
 ga_install() {
   local extras=$1
   if [[ "$extras" == *local* || "$extras" == *all* ]]; then
-    .venv/bin/python -m pip install -q "torch==2.13.0"
+    _pip "torch==2.13.0"
   fi
-  .venv/bin/python -m pip install -q -e ".[${extras}]"
+  _pip -e ".[${extras}]"
 }

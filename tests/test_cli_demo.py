@@ -14,9 +14,19 @@ from graph_agents.testing import OpenAIStubServer, ScriptedResponse, StubItem, T
 def run_demo(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
     return subprocess.run(
-        [sys.executable, "-m", "graph_agents.cli", "demo", "--state",
-         str(tmp_path / "demo.sqlite")],
-        env={**clean, **env}, capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "graph_agents.cli",
+            "demo",
+            "--state",
+            str(tmp_path / "demo.sqlite"),
+        ],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -37,20 +47,23 @@ def test_demo_uses_the_configured_endpoint(tmp_path: Path) -> None:
         system = body["messages"][0]["content"]
         own_results = sum(1 for m in body["messages"] if m["role"] == "tool")
         if system.startswith("You research"):
-            step = [ToolCall("search_web", {"query": "quantum computing"}),
-                    ToolCall("transfer_to_writer", {})][min(own_results, 1)]
+            step = [
+                ToolCall("search_web", {"query": "quantum computing"}),
+                ToolCall("transfer_to_writer", {}),
+            ][min(own_results, 1)]
             return ScriptedResponse(tool_calls=[step])
         if system.startswith("You write"):
-            step = [ToolCall("format_markdown", {"title": "Q", "body": "Qubits hold"}),
-                    ToolCall("transfer_to_reviewer", {})][min(own_results - 2, 1)]
+            step = [
+                ToolCall("format_markdown", {"title": "Q", "body": "Qubits hold"}),
+                ToolCall("transfer_to_reviewer", {}),
+            ][min(own_results - 2, 1)]
             return ScriptedResponse(tool_calls=[step])
         if own_results < 5:
             return ScriptedResponse(tool_calls=[ToolCall("fact_check", {})])
         return "Real endpoint says: approved."
 
     with OpenAIStubServer(responder=respond, api_key="sk-demo") as stub:
-        done = run_demo(tmp_path, {"OPENAI_BASE_URL": stub.base_url,
-                                   "OPENAI_API_KEY": "sk-demo"})
+        done = run_demo(tmp_path, {"OPENAI_BASE_URL": stub.base_url, "OPENAI_API_KEY": "sk-demo"})
         models = {body["model"] for body in stub.chat_requests}
     assert done.returncode == 0, done.stderr
     assert "on a real model endpoint" in done.stdout

@@ -87,8 +87,14 @@ EXPECTED = {
     "graph_agents.result": ["RunResult", "StopReason", "ThreadState", "result_from_values"],
     "graph_agents.agent": ["COMPUTE_BACKENDS", "Agent"],
     "graph_agents.routers": [
-        "END", "FunctionRouter", "RouteContext", "Router", "RouterLike", "RoutingDecision",
-        "TurnRouter", "as_router",
+        "END",
+        "FunctionRouter",
+        "RouteContext",
+        "Router",
+        "RouterLike",
+        "RoutingDecision",
+        "TurnRouter",
+        "as_router",
     ],
 }
 

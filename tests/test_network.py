@@ -296,5 +296,6 @@ def test_agents_whose_handoff_tools_collide_are_rejected() -> None:
         match=r"Agents 'Data Writer' and 'data_writer' share the handoff tool name "
         r"'transfer_to_data_writer'; rename one of them\.",
     ):
-        create_network(agents=[Agent("Data Writer", model=model),
-                               Agent("data_writer", model=model)])
+        create_network(
+            agents=[Agent("Data Writer", model=model), Agent("data_writer", model=model)]
+        )

@@ -79,6 +79,4 @@ async def _advisory_lock(pool: Any, thread_id: str) -> AsyncIterator[None]:
         try:
             yield
         finally:
-            await conn.execute(
-                "SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (thread_id,)
-            )
+            await conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (thread_id,))

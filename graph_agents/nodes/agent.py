@@ -148,6 +148,8 @@ def make_model_node(spec: CompiledAgent, retry: RetryPolicy) -> Node:
             emitter.emit("agent.started", {"model": spec.model_name}, agent=name)
             update["path"] = [name]
             update["turns"] = 1
+            if state.get("active") != name:
+                update["active"] = name
         prompt: list[BaseMessage] = list(state["messages"])
         if spec.system_prompt:
             prompt.insert(0, SystemMessage(spec.system_prompt))
@@ -169,10 +171,10 @@ def make_model_node(spec: CompiledAgent, retry: RetryPolicy) -> Node:
                 parsed, message, extra = await _parse_output(spec, prompt, message, retry)
                 new_messages = [*new_messages[:-1], *extra, message]
                 update["parsed"] = parsed.model_dump(mode="json")
-                for key, value in _usage(message).items():
-                    usage[key] = usage.get(key, 0) + value
+                if extra:
+                    for key, value in _usage(message).items():
+                        usage[key] = usage.get(key, 0) + value
             update["output"] = message.text
-            update["stop_reason"] = "completed"
         emitter.emit(
             "message.completed",
             {
@@ -184,7 +186,7 @@ def make_model_node(spec: CompiledAgent, retry: RetryPolicy) -> Node:
             },
             agent=name,
         )
-        if "stop_reason" in update:
+        if "output" in update:
             emitter.emit("agent.completed", {"output": message.text}, agent=name)
         update["messages"] = new_messages
         update["usage"] = usage

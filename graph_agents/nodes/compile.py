@@ -64,8 +64,7 @@ def compile_agents(
     return {
         agent.name: CompiledAgent.build(
             agent,
-            resolve_model(agent.model, default=default_model, provider=provider,
-                          owner=agent.name),
+            resolve_model(agent.model, default=default_model, provider=provider, owner=agent.name),
             agents,
         )
         for agent in agents

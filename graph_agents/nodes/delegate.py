@@ -58,9 +58,14 @@ def make_delegate_node(
         remaining = ctx.max_iterations - payload["turns"]
         if remaining <= 0:
             return {
-                "delegations": {key: {"agent": agent, "output": "", "error":
-                                      f"max_iterations ({ctx.max_iterations}) reached before "
-                                      f"{agent!r} could start"}},
+                "delegations": {
+                    key: {
+                        "agent": agent,
+                        "output": "",
+                        "error": f"max_iterations ({ctx.max_iterations}) reached before "
+                        f"{agent!r} could start",
+                    }
+                },
                 "stop_reason": "max_iterations",
             }
         if payload["mode"] == "delegate":
@@ -68,7 +73,9 @@ def make_delegate_node(
         else:
             messages = list(payload["messages"])
         sub_context = RunContext(
-            emitter=ctx.emitter, max_iterations=remaining, depth=ctx.depth + 1,
+            emitter=ctx.emitter,
+            max_iterations=remaining,
+            depth=ctx.depth + 1,
             max_depth=ctx.max_depth,
         )
         assert holder.graph is not None
@@ -78,8 +85,9 @@ def make_delegate_node(
         output = final.get("output", "")
         journal = final.get("journal", [])
         update: dict[str, Any] = {
-            "delegations": {key: {"agent": agent, "output": output,
-                                  "stop_reason": final.get("stop_reason")}},
+            "delegations": {
+                key: {"agent": agent, "output": output, "stop_reason": final.get("stop_reason")}
+            },
             "path": final.get("path", []),
             "turns": final.get("turns", 0),
             "usage": final.get("usage", {}),

@@ -74,7 +74,8 @@ def _builder(
             spec.model_node, _after_model(spec, after_turn), [spec.tool_node, after_turn]
         )
         builder.add_conditional_edges(
-            spec.tool_node, _after_tools(spec),
+            spec.tool_node,
+            _after_tools(spec),
             [spec.model_node, *spec.handoffs.values(), DELEGATE_NODE, END],
         )
     builder.add_node(DELEGATE_NODE, cast(Any, make_delegate_node(holder)))
@@ -90,9 +91,8 @@ def _builder(
     )
     builder.add_edge(START, ROUTE_NODE)
     builder.add_conditional_edges(ROUTE_NODE, route_edge, [*names, PARALLEL_NODE, END])
-    if per_turn:
-        builder.add_node(PARALLEL_NODE, cast(Any, make_delegate_node(holder)))
-        builder.add_edge(PARALLEL_NODE, ROUTE_NODE)
+    builder.add_node(PARALLEL_NODE, cast(Any, make_delegate_node(holder)))
+    builder.add_edge(PARALLEL_NODE, ROUTE_NODE)
     return builder
 
 

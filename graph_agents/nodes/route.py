@@ -18,12 +18,12 @@ from ..exceptions import GraphAgentsError, RoutingError
 from ..routers.base import RouteContext, Router, check_decision
 from ..state import StateView
 from .context import RunContext
+from .schema import GraphState
 
 if TYPE_CHECKING:
     from langgraph.runtime import Runtime
 
     from ..agent import Agent
-    from .schema import GraphState
 
 __all__ = ["PARALLEL_NODE", "ROUTE_NODE", "make_route_node", "route_edge"]
 
@@ -48,19 +48,27 @@ def make_route_node(
         last_result, merged = _last_result(state)
         if merged is not None:
             update["output"] = merged
-        if state.get("stop_reason"):
+        if state.get("stop_reason") or (not router.per_turn and state.get("routes")):
+            # A request router answers once per request; a parallel step it chose ends
+            # here with the merged answer.
             return {**update, "route": {"agent": None, "finished": True}}
         if turns >= ctx.max_iterations:
-            return {**update, "stop_reason": "max_iterations",
-                    "route": {"agent": None, "finished": True}}
+            return {
+                **update,
+                "stop_reason": "max_iterations",
+                "route": {"agent": None, "finished": True},
+            }
         view = StateView(state.get("shared") or {})
         query = state.get("query", "")
         context = None
         if router.per_turn:
             path = state.get("path") or []
             context = RouteContext(
-                call_count=turns, last_agent=path[-1] if path else None,
-                last_result=last_result if turns else None, state=view, query=query,
+                call_count=turns,
+                last_agent=path[-1] if path else None,
+                last_result=last_result if turns else None,
+                state=view,
+                query=query,
                 agents=agents,
             )
         try:
@@ -83,7 +91,8 @@ def make_route_node(
                     f"{known}. Add a rule that matches, or pass create_network(fallback=...)."
                 )
             decision = replace(
-                decision, agent=fallback,
+                decision,
+                agent=fallback,
                 reason=f"{decision.reason or 'no match'}; fell back to {fallback!r}",
             )
         check_decision(decision, agents, router=router.name)
@@ -109,10 +118,17 @@ def route_edge(state: GraphState) -> str | list[Send]:
     shared = dict(state.get("shared") or {})
     messages = list(state.get("messages") or [])
     return [
-        Send(PARALLEL_NODE, {
-            "mode": "parallel", "agent": agent, "call_id": f"parallel:{step}:{agent}",
-            "messages": messages, "shared": shared, "turns": state.get("turns", 0),
-        })
+        Send(
+            PARALLEL_NODE,
+            {
+                "mode": "parallel",
+                "agent": agent,
+                "call_id": f"parallel:{step}:{agent}",
+                "messages": messages,
+                "shared": shared,
+                "turns": state.get("turns", 0),
+            },
+        )
         for agent in chosen
     ]
 

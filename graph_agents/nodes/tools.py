@@ -51,8 +51,10 @@ def make_tool_node(
         shared = state.get("shared") or {}
         finished = state.get("delegations") or {}
         waiting = [
-            c for c in message.tool_calls
-            if c["name"] in spec.delegates and c["id"] not in finished
+            c
+            for c in message.tool_calls
+            if c["name"] in spec.delegates
+            and c["id"] not in finished
             and isinstance(c["args"].get("task"), str)
         ]
         if waiting and ctx.depth < ctx.max_depth:
@@ -60,10 +62,12 @@ def make_tool_node(
 
         calls: list[ToolCall | InvalidToolCall] = [*message.tool_calls, *message.invalid_tool_calls]
         handoff = next((c for c in message.tool_calls if c["name"] in spec.handoffs), None)
-        outcomes = await asyncio.gather(*(
-            _run_call(spec, call, SharedState(shared), ctx, handoff=handoff, finished=finished)
-            for call in calls
-        ))
+        outcomes = await asyncio.gather(
+            *(
+                _run_call(spec, call, SharedState(shared), ctx, handoff=handoff, finished=finished)
+                for call in calls
+            )
+        )
         ops: list[StateOp] = [op for outcome in outcomes for op in outcome[1]]
         errors = [outcome[2] for outcome in outcomes if outcome[2] is not None]
         rounds = state.get("rounds", 0) + 1
@@ -83,8 +87,9 @@ def make_tool_node(
         if handoff is not None:
             target = spec.handoffs[handoff["name"]]
             ctx.emitter.emit("handoff", {"from": name, "to": target}, agent=name)
-            ctx.emitter.emit("agent.completed", {"output": message.text, "handoff": target},
-                             agent=name)
+            ctx.emitter.emit(
+                "agent.completed", {"output": message.text, "handoff": target}, agent=name
+            )
             if state.get("turns", 0) >= ctx.max_iterations:
                 update["stop_reason"] = "max_iterations"
                 update["output"] = best_output(state, message)
@@ -95,8 +100,11 @@ def make_tool_node(
             logger.warning("Agent %r stopped after %d tool rounds", name, rounds)
             update["stop_reason"] = "max_tool_rounds"
             update["output"] = best_output(state, message)
-            ctx.emitter.emit("agent.completed", {"output": update["output"],
-                                                 "stop_reason": "max_tool_rounds"}, agent=name)
+            ctx.emitter.emit(
+                "agent.completed",
+                {"output": update["output"], "stop_reason": "max_tool_rounds"},
+                agent=name,
+            )
         return update
 
     return tool_step
@@ -106,8 +114,11 @@ def _payload(
     spec: CompiledAgent, call: ToolCall, state: GraphState, ctx: RunContext
 ) -> dict[str, Any]:
     target = spec.delegates[call["name"]]
-    ctx.emitter.emit("tool.started", {"tool": call["name"], "call_id": call["id"],
-                                      "arguments": call["args"]}, agent=spec.agent.name)
+    ctx.emitter.emit(
+        "tool.started",
+        {"tool": call["name"], "call_id": call["id"], "arguments": call["args"]},
+        agent=spec.agent.name,
+    )
     return {
         "mode": "delegate",
         "agent": target,
@@ -133,8 +144,11 @@ async def _run_call(
     call_id = call.get("id") or ""
     delegated = finished.get(call_id) if tool_name in spec.delegates else None
     if delegated is None:
-        ctx.emitter.emit("tool.started", {"tool": tool_name, "call_id": call_id,
-                                          "arguments": call.get("args")}, agent=agent)
+        ctx.emitter.emit(
+            "tool.started",
+            {"tool": tool_name, "call_id": call_id, "arguments": call.get("args")},
+            agent=agent,
+        )
     error: str | None = None
     content = ""
     if call.get("type") == "invalid_tool_call":
@@ -186,13 +200,20 @@ async def _run_call(
     if error is not None:
         content = error
         record = {"agent": agent, "tool": tool_name, "call_id": call_id, "error": error}
-        logger.warning("Tool %r of agent %r failed; the error went back to the model",
-                       tool_name, agent)
-    ctx.emitter.emit("tool.completed", {"tool": tool_name, "call_id": call_id,
-                                        "result": content, "error": error is not None},
-                     agent=agent)
-    message = ToolMessage(content=content, tool_call_id=call_id, name=tool_name,
-                          status="error" if error else "success")
+        logger.warning(
+            "Tool %r of agent %r failed; the error went back to the model", tool_name, agent
+        )
+    ctx.emitter.emit(
+        "tool.completed",
+        {"tool": tool_name, "call_id": call_id, "result": content, "error": error is not None},
+        agent=agent,
+    )
+    message = ToolMessage(
+        content=content,
+        tool_call_id=call_id,
+        name=tool_name,
+        status="error" if error else "success",
+    )
     return message, state._take_ops(), record
 
 

@@ -138,13 +138,19 @@ class Router(ABC):
         view = state if isinstance(state, StateView) else StateView(dict(state or {}))
         context = None
         if self.per_turn:
-            context = RouteContext(call_count=0, last_agent=None, last_result=None,
-                                   state=view, query=query, agents=agents)
+            context = RouteContext(
+                call_count=0,
+                last_agent=None,
+                last_result=None,
+                state=view,
+                query=query,
+                agents=agents,
+            )
         decision = await self.route(query, agents, view, context)
         check_decision(decision, agents, router=self.name)
         return decision
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - optional hook, most routers hold nothing
         """Release background work (health checks, clients); the network calls it."""
 
 
@@ -167,8 +173,11 @@ class FunctionRouter(Router):
         context: RouteContext | None = None,
     ) -> RoutingDecision:
         chosen = await _call(self._fn, state, query)
-        return RoutingDecision(agent=_as_choice(chosen, self._name), router=self._name,
-                               reason=f"{self._name} returned {chosen!r}")
+        return RoutingDecision(
+            agent=_as_choice(chosen, self._name),
+            router=self._name,
+            reason=f"{self._name} returned {chosen!r}",
+        )
 
 
 class TurnRouter(Router):
@@ -192,12 +201,20 @@ class TurnRouter(Router):
         context: RouteContext | None = None,
     ) -> RoutingDecision:
         if context is None:
-            context = RouteContext(call_count=0, last_agent=None, last_result=None,
-                                   state=state, query=query, agents=agents)
+            context = RouteContext(
+                call_count=0,
+                last_agent=None,
+                last_result=None,
+                state=state,
+                query=query,
+                agents=agents,
+            )
         chosen = await _call(self._fn, context)
-        return RoutingDecision(agent=_as_choice(chosen, self._name), router=self._name,
-                               reason=f"{self._name} returned {chosen!r} after "
-                               f"{context.call_count} turns")
+        return RoutingDecision(
+            agent=_as_choice(chosen, self._name),
+            router=self._name,
+            reason=f"{self._name} returned {chosen!r} after {context.call_count} turns",
+        )
 
 
 RouterLike = Router | Callable[..., Any]
@@ -219,7 +236,8 @@ def as_router(router: RouterLike) -> Router:
         )
     try:
         params = [
-            p for p in inspect.signature(router).parameters.values()
+            p
+            for p in inspect.signature(router).parameters.values()
             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
         ]
     except (TypeError, ValueError) as exc:
@@ -271,4 +289,3 @@ def _as_choice(chosen: Any, router: str) -> str | list[str] | None:
         f"Router {router!r} returned {chosen!r}; return an agent name, a list of agent "
         "names, or None/END to finish."
     )
-

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,8 +23,6 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field, PrivateAttr
 
 __all__ = ["ModelCall", "ScriptExhaustedError", "ScriptedModel", "ScriptedResponse", "ToolCall"]
-
-_ids = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -109,7 +107,9 @@ class ScriptedModel(BaseChatModel):
         **kwargs: Any,
     ):
         fields: dict[str, Any] = {
-            "script": list(script), "responder": responder, "model_name": model_name,
+            "script": list(script),
+            "responder": responder,
+            "model_name": model_name,
         }
         super().__init__(**fields, **kwargs)
 
@@ -157,7 +157,8 @@ class ScriptedModel(BaseChatModel):
         raise TypeError(f"Unsupported script item {item!r}")
 
     def _chunks(self, reply: ScriptedResponse, messages: list[BaseMessage]) -> list[AIMessageChunk]:
-        message_id = f"scripted-{next(_ids)}"
+        # Ids must be unique across processes: add_messages replaces a message with the same id.
+        message_id = f"scripted-{uuid.uuid4().hex}"
         words = reply.text.split(" ") if reply.text else []
         chunks = [
             AIMessageChunk(content=word if i == 0 else f" {word}", id=message_id)
@@ -173,7 +174,7 @@ class ScriptedModel(BaseChatModel):
                         tool_call_chunk(
                             name=call.name,
                             args=args,
-                            id=call.id or f"call_{next(_ids)}",
+                            id=call.id or f"call_{uuid.uuid4().hex[:24]}",
                             index=index,
                         )
                     ],

@@ -1,0 +1,130 @@
+"""Durable threads: state, history, a second process, and runs that would interleave."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from graph_agents import Agent, ConcurrentRunError, SharedState, create_network
+from graph_agents.testing import ScriptedModel, ScriptedResponse, ToolCall
+
+from .conftest import postgres_dsn
+from .thread_worker import build
+
+WORKER = str(Path(__file__).with_name("thread_worker.py"))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def durable(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
+    if request.param == "sqlite":
+        return "sqlite", str(tmp_path / "threads.sqlite")
+    return "postgres", postgres_dsn()
+
+
+def worker(
+    kind: str, where: str, thread: str, query: str, delay: float = 0.0
+) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, WORKER, kind, where, thread, query, str(delay)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+async def test_a_second_process_continues_the_thread(durable: tuple[str, str]) -> None:
+    kind, where = durable
+    thread = f"t-{uuid.uuid4()}"
+    async with build(kind, where) as network:
+        first = await network.run("hello", thread_id=thread)
+    assert first.output == "answer 1: heard hello"
+
+    process = worker(kind, where, thread, "again")
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    second = json.loads(out.strip().splitlines()[-1])
+    assert second == {
+        "output": "answer 2: heard hello | again",
+        "agent_path": ["Memo"],
+        "messages": ["human", "ai", "human", "ai"],
+    }
+
+    async with build(kind, where) as network:
+        third = await network.run("third", thread_id=thread)
+        history = await network.get_state_history(thread)
+    assert third.output == "answer 3: heard hello | again | third"
+    assert [h.output for h in history if not h.next][:3] == [
+        "answer 3: heard hello | again | third",
+        "answer 2: heard hello | again",
+        "answer 1: heard hello",
+    ]
+
+
+async def test_a_run_in_another_process_blocks_the_thread(durable: tuple[str, str]) -> None:
+    kind, where = durable
+    thread = f"t-{uuid.uuid4()}"
+    process = worker(kind, where, thread, "slow one", delay=1.5)
+    assert process.stdout is not None
+    line = await asyncio.to_thread(process.stdout.readline)
+    assert line.strip() == "STARTED"
+    async with build(kind, where) as network:
+        with pytest.raises(
+            ConcurrentRunError,
+            match=rf"Thread '{thread}' already has a run in "
+            "progress in another process",
+        ):
+            await network.run("intruder", thread_id=thread)
+        _out, err = await asyncio.to_thread(process.communicate, timeout=120)
+        assert process.returncode == 0, err
+        after = await network.run("after", thread_id=thread)
+    assert after.output == "answer 2: heard slow one | after"
+
+
+async def test_concurrent_runs_in_one_process_never_interleave(state_store: object) -> None:
+    model = ScriptedModel(
+        responder=lambda m: ScriptedResponse(text=f"reply to {m[-1].content}", delay=0.2)
+    )
+    network = create_network(agents=[Agent("A", model=model)], state_store=state_store)  # type: ignore[arg-type]
+    thread = f"t-{uuid.uuid4()}"
+    async with network:
+        first = asyncio.create_task(network.run("one", thread_id=thread))
+        await asyncio.sleep(0.05)
+        with pytest.raises(ConcurrentRunError):
+            await network.run("two", thread_id=thread)
+        assert (await first).output == "reply to one"
+        state = await network.get_state(thread)
+    assert state is not None
+    assert [m.content for m in state.messages] == ["one", "reply to one"]
+
+
+async def test_get_state_and_history(state_store: object) -> None:
+    model = ScriptedModel([ToolCall("note", {"text": "x"}), "noted"])
+
+    async def note(text: str, state: SharedState) -> str:
+        """Note."""
+        await state.set("note", text)
+        return "ok"
+
+    network = create_network(
+        agents=[Agent("A", tools=[note], model=model)], state_store=state_store
+    )  # type: ignore[arg-type]
+    thread = f"t-{uuid.uuid4()}"
+    async with network:
+        assert await network.get_state(thread) is None
+        await network.run("Note x", thread_id=thread)
+        latest = await network.get_state(thread)
+        history = await network.get_state_history(thread)
+    assert latest is not None
+    assert latest.state == {"note": "x"}
+    assert latest.output == "noted"
+    assert latest.next == []
+    assert latest.agent_path == ["A"]
+    assert [h.next for h in history] == [[], ["A"], ["A tools"], ["A"], ["__start__"]]
+    assert history[0].checkpoint_id == latest.checkpoint_id
+    assert history[2].state == {}
