@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import openai
 from langchain_core import exceptions as lc_errors
+from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.tool import invalid_tool_call, tool_call
@@ -83,16 +84,7 @@ class OpenAIModelProvider:
         """
         from langchain_openai import ChatOpenAI
 
-        api_key = self.api_key or os.environ.get("OPENAI_API_KEY")
-        base_url = self.base_url or os.environ.get("OPENAI_BASE_URL") or None
-        if not api_key:
-            if base_url is None:
-                raise ConfigurationError(
-                    f"No API key for model {name!r} at {_OPENAI_DEFAULT_BASE_URL}. Set "
-                    "OPENAI_API_KEY, or pass OpenAIModelProvider(api_key=..., base_url=...)."
-                )
-            # Local OpenAI-compatible servers often need no key, but the client wants one.
-            api_key = "not-needed"
+        api_key, base_url = self._credentials(name)
         kwargs: dict[str, Any] = {}
         if self.temperature is not None:
             kwargs["temperature"] = self.temperature
@@ -109,6 +101,39 @@ class OpenAIModelProvider:
             use_responses_api=False,
             **kwargs,
         )
+
+    def embeddings(self, name: str) -> Embeddings:
+        """Return ``OpenAIEmbeddings`` for ``name`` that sends raw text (no ``tiktoken``).
+
+        Raises:
+            ConfigurationError: no API key is configured.
+        """
+        from langchain_openai import OpenAIEmbeddings
+
+        api_key, base_url = self._credentials(name)
+        return OpenAIEmbeddings(
+            model=name,
+            api_key=api_key,  # type: ignore[arg-type]
+            base_url=base_url,
+            timeout=self.timeout,
+            max_retries=3,
+            # Token-length checks need tiktoken, which downloads encodings at run time.
+            check_embedding_ctx_length=False,
+            tiktoken_enabled=False,
+        )
+
+    def _credentials(self, name: str) -> tuple[str, str | None]:
+        api_key = self.api_key or os.environ.get("OPENAI_API_KEY")
+        base_url = self.base_url or os.environ.get("OPENAI_BASE_URL") or None
+        if not api_key:
+            if base_url is None:
+                raise ConfigurationError(
+                    f"No API key for model {name!r} at {_OPENAI_DEFAULT_BASE_URL}. Set "
+                    "OPENAI_API_KEY, or pass OpenAIModelProvider(api_key=..., base_url=...)."
+                )
+            # Local OpenAI-compatible servers often need no key, but the client wants one.
+            api_key = "not-needed"
+        return api_key, base_url
 
 
 class HanzoModelProvider(OpenAIModelProvider):

@@ -76,6 +76,8 @@ class Network:
                 f"fallback={fallback!r} is not an agent of this network; known agents: {known}."
             )
         self._router = as_router(router) if router is not None else None
+        if self._router is not None:
+            self._router.prepare([s.agent for s in self._agents.values()], model_provider)
         specs = list(self._agents.values())
         self._builder, _ = build_graph(
             specs, router=self._router, fallback=fallback, retry=retry or RetryPolicy()

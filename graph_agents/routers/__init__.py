@@ -13,6 +13,7 @@ from .base import (
     TurnRouter,
     as_router,
 )
+from .semantic import SemanticRouter
 
 __all__ = [
     "END",
@@ -21,6 +22,7 @@ __all__ = [
     "Router",
     "RouterLike",
     "RoutingDecision",
+    "SemanticRouter",
     "TurnRouter",
     "as_router",
 ]

@@ -19,11 +19,14 @@ import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ..agent import Agent
 from ..exceptions import ConfigurationError, RoutingError
 from ..state import StateView
+
+if TYPE_CHECKING:
+    from ..models import ModelProvider
 
 __all__ = [
     "END",
@@ -149,6 +152,9 @@ class Router(ABC):
         decision = await self.route(query, agents, view, context)
         check_decision(decision, agents, router=self.name)
         return decision
+
+    def prepare(self, agents: Sequence[Agent], provider: ModelProvider | None) -> None:  # noqa: B027
+        """Called once by each network that uses the router, with its agents and provider."""
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook, most routers hold nothing
         """Release background work (health checks, clients); the network calls it."""

