@@ -1,0 +1,176 @@
+"""Per-turn overhead of a graph_agents network against a hand-written LangGraph graph.
+
+Both run the same shape on the same `ScriptedModel`: three agents hand off in a ring
+(A -> B -> C -> A ...) for nine turns, each turn one model step and one tool step, with
+an in-memory checkpointer and a thread id. The ninth turn answers.
+
+    python benchmarks/overhead.py [--runs 30] [--concurrent 200]
+
+Prints the per-turn time of each and the ratio (graph_agents / raw LangGraph), for
+sequential runs and for concurrent runs in one event loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, SystemMessage, ToolMessage
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
+
+from graph_agents import Agent, create_network
+from graph_agents.testing import ScriptedModel, ScriptedResponse, ToolCall
+
+NAMES = ["A", "B", "C"]
+TURNS = 9
+
+
+def ring_model(name: str) -> ScriptedModel:
+    following = NAMES[(NAMES.index(name) + 1) % len(NAMES)]
+
+    def respond(messages: list[BaseMessage]) -> ScriptedResponse:
+        turn = sum(1 for m in messages if isinstance(m, AIMessage) and m.tool_calls)
+        if turn >= TURNS - 1:
+            return ScriptedResponse(text="final answer")
+        return ScriptedResponse(
+            tool_calls=[ToolCall(f"transfer_to_{following.lower()}", {"reason": "next"})]
+        )
+
+    return ScriptedModel(responder=respond)
+
+
+def ours() -> Callable[[], Awaitable[Any]]:
+    network = create_network(
+        agents=[Agent(n, f"You are {n}.", model=ring_model(n)) for n in NAMES],
+        max_iterations=TURNS,
+    )
+
+    async def run() -> Any:
+        result = await network.run("go", thread_id=str(uuid.uuid4()))
+        assert result.iterations == TURNS, result
+        return result
+
+    return run
+
+
+class RawState(TypedDict):
+    messages: Annotated[list[AnyMessage], add_messages]
+    active: str
+
+
+def _model_node(bound: Any, system: SystemMessage) -> Any:
+    async def model_node(state: RawState) -> dict[str, Any]:
+        return {"messages": [await bound.ainvoke([system, *state["messages"]])]}
+
+    return model_node
+
+
+def raw() -> Callable[[], Awaitable[Any]]:
+    """The same ring written directly against LangGraph."""
+    builder = StateGraph(RawState)
+    for name in NAMES:
+        others = [n for n in NAMES if n != name]
+        schemas = [
+            {
+                "type": "function",
+                "function": {
+                    "name": f"transfer_to_{o.lower()}",
+                    "description": f"Hand over to {o}.",
+                    "parameters": {"type": "object", "properties": {"reason": {"type": "string"}}},
+                },
+            }
+            for o in others
+        ]
+        bound = ring_model(name).bind_tools(schemas)
+        system = SystemMessage(f"You are {name}.")
+
+        model_node = _model_node(bound, system)
+
+        def tool_node(state: RawState) -> dict[str, Any]:
+            message = state["messages"][-1]
+            assert isinstance(message, AIMessage)
+            call = message.tool_calls[0]
+            target = call["name"].removeprefix("transfer_to_").upper()
+            return {
+                "messages": [ToolMessage(f"Transferred to {target}.", tool_call_id=call["id"])],
+                "active": target,
+            }
+
+        def after_model(state: RawState, name: str = name) -> str:
+            message = state["messages"][-1]
+            return f"{name}_tools" if isinstance(message, AIMessage) and message.tool_calls else END
+
+        def after_tools(state: RawState) -> str:
+            return state["active"]
+
+        builder.add_node(name, model_node)
+        builder.add_node(f"{name}_tools", tool_node)
+        builder.add_conditional_edges(name, after_model, [f"{name}_tools", END])
+        builder.add_conditional_edges(f"{name}_tools", after_tools, NAMES)
+    builder.add_edge(START, "A")
+    graph = builder.compile(checkpointer=InMemorySaver())
+
+    async def run() -> Any:
+        config = {"configurable": {"thread_id": str(uuid.uuid4())}, "recursion_limit": 100}
+        final = await graph.ainvoke({"messages": [("user", "go")], "active": "A"}, config)
+        assert final["messages"][-1].content == "final answer"
+        return final
+
+    return run
+
+
+async def sequential(run: Callable[[], Awaitable[Any]], runs: int) -> float:
+    """Median seconds per turn over ``runs`` sequential runs."""
+    await run()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await run()
+        samples.append((time.perf_counter() - started) / TURNS)
+    return statistics.median(samples)
+
+
+async def concurrent(run: Callable[[], Awaitable[Any]], count: int) -> float:
+    """Seconds per turn when ``count`` runs share the event loop."""
+    await run()
+    started = time.perf_counter()
+    await asyncio.gather(*(run() for _ in range(count)))
+    return (time.perf_counter() - started) / (TURNS * count)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--concurrent", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating measurement rounds")
+    args = parser.parse_args()
+
+    ours_run, raw_run = ours(), raw()
+    seq_ours, seq_raw, con_ours, con_raw = [], [], [], []
+    for _ in range(args.rounds):
+        seq_raw.append(await sequential(raw_run, args.runs))
+        seq_ours.append(await sequential(ours_run, args.runs))
+        con_raw.append(await concurrent(raw_run, args.concurrent))
+        con_ours.append(await concurrent(ours_run, args.concurrent))
+
+    def line(label: str, mine: list[float], base: list[float]) -> None:
+        m, b = statistics.median(mine), statistics.median(base)
+        print(
+            f"{label:<24} graph_agents {m * 1e3:7.3f} ms/turn   raw LangGraph "
+            f"{b * 1e3:7.3f} ms/turn   ratio {m / b:5.2f}x"
+        )
+
+    print(f"3 agents, {TURNS} turns per run, ScriptedModel, in-memory checkpointer")
+    line(f"sequential ({args.runs} runs)", seq_ours, seq_raw)
+    line(f"concurrent ({args.concurrent} runs)", con_ours, con_raw)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
