@@ -39,6 +39,7 @@ __all__ = [
     "OpenAIModelProvider",
     "RetryPolicy",
     "describe_model",
+    "model_probe",
     "resolve_model",
     "stream_chat",
 ]
@@ -196,6 +197,27 @@ def describe_model(model: BaseChatModel) -> tuple[str, str | None]:
         if isinstance(value, str):
             return value, None
     return type(model).__name__, None
+
+
+def model_probe(model: BaseChatModel) -> Callable[[], Awaitable[None]] | None:
+    """A cheap call that raises `ModelProviderError` when ``model``'s endpoint is down.
+
+    For OpenAI-compatible models it lists the endpoint's models; other models have no
+    probe (``None``), and only their failures tell their health.
+    """
+    from langchain_openai import ChatOpenAI
+
+    if not isinstance(model, ChatOpenAI):
+        return None
+    client = model.root_async_client
+
+    async def probe() -> None:
+        try:
+            await client.models.list()
+        except Exception as exc:
+            raise _translate(model, exc, attempts=1) from exc
+
+    return probe
 
 
 @dataclass(frozen=True, kw_only=True)

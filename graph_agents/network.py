@@ -15,7 +15,8 @@ from .events import TERMINAL_EVENTS, Event, StreamCallback, _Emitter
 from .exceptions import ConcurrentRunError, ConfigurationError
 from .models import ModelProvider, RetryPolicy
 from .nodes import RunContext, build_graph, run_input
-from .nodes.compile import compile_agents, thread_state_from_snapshot
+from .nodes.compile import compile_agents, router_setup, thread_state_from_snapshot
+from .nodes.context import TurnTracker
 from .result import RunResult, ThreadState, result_from_values
 from .routers.base import RouterLike, as_router
 from .state import NetworkState, StateOp
@@ -77,7 +78,7 @@ class Network:
             )
         self._router = as_router(router) if router is not None else None
         if self._router is not None:
-            self._router.prepare([s.agent for s in self._agents.values()], model_provider)
+            self._router.prepare(router_setup(self._agents, default_model, model_provider))
         specs = list(self._agents.values())
         self._builder, _ = build_graph(
             specs, router=self._router, fallback=fallback, retry=retry or RetryPolicy()
@@ -320,6 +321,8 @@ class Network:
         iterations = max_iterations or self.max_iterations
         run_id = str(uuid.uuid4())
         self._running.add(thread_id)
+        tracker = TurnTracker(self._router) if self._router is not None else None
+        failed = True
         emitter = _Emitter(run_id=run_id, thread_id=thread_id, callback=callback, queue=queue)
         try:
             opened = await self._open()
@@ -332,7 +335,10 @@ class Network:
                 # delegation, routing); LangGraph's own limit must never cut a run short.
                 config["recursion_limit"] = iterations * (2 * self._max_rounds + 4) + 10
                 context = RunContext(
-                    emitter=emitter, max_iterations=iterations, max_depth=self.max_delegation_depth
+                    emitter=emitter,
+                    max_iterations=iterations,
+                    max_depth=self.max_delegation_depth,
+                    turns=tracker,
                 )
                 final = await opened.graph.ainvoke(inputs, config, context=context)
             result = result_from_values(
@@ -341,6 +347,7 @@ class Network:
                 thread_id=thread_id,
                 run_id=run_id,
             )
+            failed = False
             emitter.emit(
                 "run.completed",
                 {
@@ -356,6 +363,8 @@ class Network:
             emitter.emit("run.failed", {"error": str(exc), "error_type": type(exc).__name__})
             raise
         finally:
+            if tracker is not None:
+                tracker.release_open(failed=failed)
             self._running.discard(thread_id)
             await emitter.aclose()
             if emitter.callback_error is not None:

@@ -50,7 +50,7 @@ async def test_ask_returns_the_answer_as_the_tool_result(state_store: object) ->
     assert worker_tools == ["ask_worker", "record"]
 
 
-async def test_parallel_asks_overlap_in_time() -> None:
+async def test_parallel_asks_overlap_in_time(state_store: object) -> None:
     boss = ScriptedModel(
         [
             ScriptedResponse(
@@ -68,9 +68,11 @@ async def test_parallel_asks_overlap_in_time() -> None:
             Agent("Boss", model=boss),
             Agent("Slow", model=slow, tools=[record]),
             Agent("Fast", model=fast, tools=[record]),
-        ]
+        ],
+        state_store=state_store,  # type: ignore[arg-type]
     )
-    result = await network.run("Do both")
+    async with network:
+        result = await network.run("Do both")
     assert result.output == "Both answered."
     # Both delegates' first model calls started before either finished its work.
     assert slow.calls[0].started < fast.calls[-1].ended
@@ -158,3 +160,43 @@ async def test_ask_without_a_task_is_an_error_to_the_model() -> None:
         "full; got {'job': 'x'}."
     )
     assert result.agent_path == ["Boss"]
+
+
+async def test_parallel_sets_of_one_key_resolve_in_call_order(state_store: object) -> None:
+    async def claim(item: str, state: SharedState) -> str:
+        """Claim the slot."""
+        await state.set("winner", item)
+        return "claimed"
+
+    def claimer(delay: float) -> ScriptedModel:
+        def respond(messages: list[BaseMessage]) -> ScriptedResponse:
+            task = next(str(m.content) for m in messages if isinstance(m, HumanMessage))
+            if isinstance(messages[-1], HumanMessage):
+                return ScriptedResponse(tool_calls=[ToolCall("claim", {"item": task})])
+            return ScriptedResponse(text="ok", delay=delay)
+
+        return ScriptedModel(responder=respond)
+
+    boss = ScriptedModel(
+        [
+            ScriptedResponse(
+                tool_calls=[
+                    ToolCall("ask_first", {"task": "first"}, id="1"),
+                    ToolCall("ask_second", {"task": "second"}, id="2"),
+                ]
+            ),
+            "settled",
+        ]
+    )
+    # The second delegate finishes first; the rule is call order, not finishing order.
+    network = create_network(
+        agents=[
+            Agent("Boss", model=boss),
+            Agent("First", model=claimer(0.1), tools=[claim]),
+            Agent("Second", model=claimer(0.0), tools=[claim]),
+        ],
+        state_store=state_store,  # type: ignore[arg-type]
+    )
+    async with network:
+        result = await network.run("Claim")
+    assert result.state == {"winner": "second"}

@@ -272,7 +272,7 @@ async def test_handoffs_move_control_between_agents() -> None:
     assert second.calls[0].messages[0].content == "Write."
 
 
-async def test_ping_pong_handoffs_stop_at_max_iterations() -> None:
+async def test_ping_pong_handoffs_stop_at_max_iterations(state_store: object) -> None:
     ping = ScriptedModel(
         responder=lambda m: ScriptedResponse(text="ping", tool_calls=[ToolCall("transfer_to_pong")])
     )
@@ -280,9 +280,12 @@ async def test_ping_pong_handoffs_stop_at_max_iterations() -> None:
         responder=lambda m: ScriptedResponse(text="pong", tool_calls=[ToolCall("transfer_to_ping")])
     )
     network = create_network(
-        agents=[Agent("Ping", model=ping), Agent("Pong", model=pong)], max_iterations=4
+        agents=[Agent("Ping", model=ping), Agent("Pong", model=pong)],
+        max_iterations=4,
+        state_store=state_store,  # type: ignore[arg-type]
     )
-    result = await network.run("Go")
+    async with network:
+        result = await network.run("Go")
     assert result.stop_reason == "max_iterations"
     assert result.agent_path == ["Ping", "Pong", "Ping", "Pong"]
     assert result.iterations == 4

@@ -128,12 +128,15 @@ async def test_per_turn_router_respects_max_iterations() -> None:
     assert result.output == "a"
 
 
-async def test_unknown_agent_lists_valid_names() -> None:
+async def test_unknown_agent_lists_valid_names(state_store: object) -> None:
     network = create_network(
-        agents=agents(Researcher=[], Writer=[]), router=lambda state, query: "Writr"
+        agents=agents(Researcher=[], Writer=[]),
+        router=lambda state, query: "Writr",
+        state_store=state_store,  # type: ignore[arg-type]
     )
-    with pytest.raises(RoutingError) as info:
-        await network.run("Write")
+    async with network:
+        with pytest.raises(RoutingError) as info:
+            await network.run("Write")
     assert str(info.value) == (
         "Router '<lambda>' chose unknown agent 'Writr'; known agents: 'Researcher', 'Writer'. "
         "Fix the router so it returns one of these names."

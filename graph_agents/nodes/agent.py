@@ -188,6 +188,8 @@ def make_model_node(spec: CompiledAgent, retry: RetryPolicy) -> Node:
         )
         if "output" in update:
             emitter.emit("agent.completed", {"output": message.text}, agent=name)
+            if runtime.context.turns is not None:
+                runtime.context.turns.finish(name)
         update["messages"] = new_messages
         update["usage"] = usage
         return update

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..agent import Agent
 from ..exceptions import ConfigurationError
-from ..models import ModelProvider, resolve_model
+from ..models import ModelProvider, model_probe, resolve_model
 from ..result import ThreadState
+from ..routers.base import RouterSetup
 from .agent import CompiledAgent, ask_tool_name
 from .graph import RESERVED_NODE_NAMES
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
     from langgraph.types import StateSnapshot
 
-__all__ = ["compile_agents", "thread_state_from_snapshot"]
+__all__ = ["compile_agents", "router_setup", "thread_state_from_snapshot"]
 
 
 def compile_agents(
@@ -69,6 +70,28 @@ def compile_agents(
         )
         for agent in agents
     }
+
+
+def router_setup(
+    agents: dict[str, CompiledAgent],
+    default_model: str | BaseChatModel | None,
+    provider: ModelProvider | None,
+) -> RouterSetup:
+    """What the network tells its router: agents, provider, default model and probes."""
+    default = None
+    if default_model is not None:
+        default = resolve_model(default_model, default=None, provider=provider, owner="router")
+    probes = {
+        name: probe
+        for name, spec in agents.items()
+        if (probe := model_probe(spec.model)) is not None
+    }
+    return RouterSetup(
+        agents=[spec.agent for spec in agents.values()],
+        provider=provider,
+        default_model=default,
+        probes=probes,
+    )
 
 
 def thread_state_from_snapshot(thread_id: str, snapshot: StateSnapshot) -> ThreadState:

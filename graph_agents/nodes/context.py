@@ -2,11 +2,40 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 from ..events import _Emitter
+from ..routers.base import Router
 
-__all__ = ["RunContext"]
+__all__ = ["RunContext", "TurnTracker"]
+
+
+class TurnTracker:
+    """Tells the router when the turns it dispatched end, so in-flight counts stay true.
+
+    Turns still open when a run ends are released by `release_open`.
+    """
+
+    def __init__(self, router: Router):
+        self._router = router
+        self._open: Counter[str] = Counter()
+
+    def dispatch(self, agent: str) -> None:
+        self._open[agent] += 1
+        self._router.dispatched(agent)
+
+    def finish(self, agent: str) -> None:
+        if self._open[agent] > 0:
+            self._open[agent] -= 1
+            self._router.released(agent, failed=False)
+
+    def release_open(self, *, failed: bool) -> None:
+        """Release every turn still open, e.g. when the run failed mid-turn."""
+        for agent, count in list(self._open.items()):
+            for _ in range(count):
+                self._router.released(agent, failed=failed)
+        self._open.clear()
 
 
 @dataclass(frozen=True)
@@ -21,3 +50,5 @@ class RunContext:
     """0 for the run itself; 1 inside a delegation, 2 inside a delegation's delegation."""
     max_depth: int = 3
     """The deepest delegation allowed."""
+    turns: TurnTracker | None = field(default=None)
+    """Reports turn ends to the router; ``None`` without a router."""

@@ -10,7 +10,7 @@ it recorded, which the caller applies in task order.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, HumanMessage
@@ -72,12 +72,7 @@ def make_delegate_node(
             messages: list[Any] = [HumanMessage(payload["task"])]
         else:
             messages = list(payload["messages"])
-        sub_context = RunContext(
-            emitter=ctx.emitter,
-            max_iterations=remaining,
-            depth=ctx.depth + 1,
-            max_depth=ctx.max_depth,
-        )
+        sub_context = replace(ctx, max_iterations=remaining, depth=ctx.depth + 1)
         assert holder.graph is not None
         final = await holder.graph.ainvoke(
             subgraph_input(agent, messages, payload["shared"]), context=sub_context

@@ -70,6 +70,7 @@ def make_route_node(
                 state=view,
                 query=query,
                 agents=agents,
+                messages=list(state.get("messages") or []),
             )
         try:
             decision = await router.route(query, agents, view, context)
@@ -101,6 +102,9 @@ def make_route_node(
         update.update({"route": record, "routes": [record], "rounds": 0})
         if len(decision.agents) == 1:
             update["active"] = decision.agents[0]
+        if ctx.turns is not None:
+            for agent in decision.agents:
+                ctx.turns.dispatch(agent)
         return update
 
     return route

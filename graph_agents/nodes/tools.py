@@ -84,6 +84,8 @@ def make_tool_node(
             ctx.emitter.emit("state.updated", {"keys": sorted({op[1] for op in ops})}, agent=name)
         if errors:
             update["tool_errors"] = errors
+        if (handoff is not None or rounds >= max_rounds) and ctx.turns is not None:
+            ctx.turns.finish(name)
         if handoff is not None:
             target = spec.handoffs[handoff["name"]]
             ctx.emitter.emit("handoff", {"from": name, "to": target}, agent=name)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -26,6 +26,9 @@ from ..exceptions import ConfigurationError, RoutingError
 from ..state import StateView
 
 if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import BaseMessage
+
     from ..models import ModelProvider
 
 __all__ = [
@@ -34,6 +37,7 @@ __all__ = [
     "RouteContext",
     "Router",
     "RouterLike",
+    "RouterSetup",
     "RoutingDecision",
     "TurnRouter",
     "as_router",
@@ -80,6 +84,23 @@ class RoutingDecision:
         }
 
 
+Probe = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RouterSetup:
+    """What a network tells its router before the first request."""
+
+    agents: Sequence[Agent]
+    """The network's agents."""
+    provider: ModelProvider | None = None
+    """The network's model provider (resolves embedding and model names)."""
+    default_model: BaseChatModel | None = None
+    """The network's default model, resolved; ``None`` when it has none."""
+    probes: Mapping[str, Probe] = field(default_factory=dict)
+    """Per agent, a cheap call that raises when its model endpoint is down."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class RouteContext:
     """What a per-turn router sees (AgentKit style)."""
@@ -96,6 +117,8 @@ class RouteContext:
     """The user's request for this run."""
     agents: Sequence[Agent] = ()
     """The network's agents."""
+    messages: Sequence[BaseMessage] = ()
+    """The conversation so far."""
 
 
 class Router(ABC):
@@ -153,8 +176,14 @@ class Router(ABC):
         check_decision(decision, agents, router=self.name)
         return decision
 
-    def prepare(self, agents: Sequence[Agent], provider: ModelProvider | None) -> None:  # noqa: B027
-        """Called once by each network that uses the router, with its agents and provider."""
+    def prepare(self, setup: RouterSetup) -> None:  # noqa: B027 - optional hook
+        """Called once by each network that uses the router, before any request."""
+
+    def dispatched(self, agent: str) -> None:  # noqa: B027 - optional hook
+        """The network started a turn of ``agent`` that this router chose."""
+
+    def released(self, agent: str, *, failed: bool) -> None:  # noqa: B027 - optional hook
+        """That turn ended; ``failed`` when it raised."""
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook, most routers hold nothing
         """Release background work (health checks, clients); the network calls it."""

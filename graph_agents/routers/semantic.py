@@ -11,7 +11,7 @@ from langchain_core.embeddings import Embeddings
 
 from ..embeddings import resolve_embeddings
 from ..exceptions import RoutingError
-from .base import RouteContext, Router, RoutingDecision
+from .base import RouteContext, Router, RouterSetup, RoutingDecision
 
 if TYPE_CHECKING:
     from ..agent import Agent
@@ -86,10 +86,10 @@ class SemanticRouter(Router):
             np.zeros((0, 0)),
         )
 
-    def prepare(self, agents: Sequence[Agent], provider: ModelProvider | None) -> None:
+    def prepare(self, setup: RouterSetup) -> None:
         """Use the network's provider unless this router was given one."""
         if self._provider is None:
-            self._provider = provider
+            self._provider = setup.provider
 
     @property
     def embeddings(self) -> Embeddings:
