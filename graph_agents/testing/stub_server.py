@@ -10,10 +10,12 @@ answer with an error status. Every request body is recorded.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import math
 import re
+import socket
 import struct
 import threading
 import time
@@ -94,6 +96,7 @@ class OpenAIStubServer:
         self.requests: list[StubRequest] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        self._connections: set[socket.socket] = set()
         self._thread: threading.Thread | None = None
 
     @property
@@ -124,11 +127,16 @@ class OpenAIStubServer:
         return self
 
     def stop(self) -> None:
-        """Stop serving and release the port."""
+        """Stop serving, drop open keep-alive connections, and release the port."""
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        with self._lock:
+            connections, self._connections = self._connections, set()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def __enter__(self) -> OpenAIStubServer:
         return self.start()
@@ -157,6 +165,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def setup(self) -> None:
+        super().setup()
+        with self.stub._lock:
+            self.stub._connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.stub._lock:
+            self.stub._connections.discard(self.connection)
+        with contextlib.suppress(OSError):
+            super().finish()
 
     def do_GET(self) -> None:
         self._record({})

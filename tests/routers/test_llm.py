@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import pytest
+
+from graph_agents import Agent, ConfigurationError, RoutingError, create_network
+from graph_agents.routers import LLMRouter
+from graph_agents.testing import ScriptedModel, ToolCall
+
+AGENTS = [Agent("Planner", "Plans the work."), Agent("Coder", "Writes the code.")]
+
+
+async def test_picks_the_next_agent_through_a_forced_tool_call() -> None:
+    model = ScriptedModel([ToolCall("select_agent", {"name": "Planner", "reason": "plan first"})])
+    decision = await LLMRouter(model).decide("Build a CLI", AGENTS)
+    assert decision.agent == "Planner"
+    assert decision.reason == "plan first"
+    assert decision.scores == {"Planner": 1.0, "Coder": 0.0}
+    call = model.calls[0]
+    assert [t["function"]["name"] for t in call.tools] == ["select_agent", "done"]
+    assert "- Planner: Plans the work.\n- Coder: Writes the code." in str(call.messages[0].content)
+    assert str(call.messages[1].content) == "Request: Build a CLI\n\nNo agent has acted yet."
+
+
+async def test_an_invalid_pick_gets_one_corrective_retry() -> None:
+    model = ScriptedModel(
+        [
+            ToolCall("select_agent", {"name": "Tester", "reason": "?"}, id="bad"),
+            ToolCall("select_agent", {"name": "Coder", "reason": "write it"}),
+        ]
+    )
+    decision = await LLMRouter(model).decide("Build", AGENTS)
+    assert decision.agent == "Coder"
+    correction = model.calls[1].messages[-1]
+    assert correction.type == "tool"
+    assert correction.content == (
+        "Invalid: unknown agent 'Tester'. Call select_agent with one of: Planner, Coder; "
+        "or call done."
+    )
+
+
+async def test_two_invalid_picks_raise() -> None:
+    model = ScriptedModel(["I think Planner", ToolCall("select_agent", {"name": "Nobody"})])
+    with pytest.raises(RoutingError) as info:
+        await LLMRouter(model).decide("Build", AGENTS)
+    assert str(info.value) == (
+        "LLMRouter: model 'scripted' made an invalid pick twice (unknown agent 'Nobody'); "
+        "valid agents: 'Planner', 'Coder'. Use a model that follows tool calls, or describe "
+        "the agents more clearly."
+    )
+
+
+async def test_drives_a_network_turn_by_turn_until_done() -> None:
+    router_model = ScriptedModel(
+        [
+            ToolCall("select_agent", {"name": "Planner", "reason": "plan"}),
+            ToolCall("select_agent", {"name": "Coder", "reason": "code"}),
+            ToolCall("done", {"summary": "planned and coded"}),
+        ]
+    )
+    network = create_network(
+        agents=[
+            Agent("Planner", "Plans.", model=ScriptedModel(["1. parse args"])),
+            Agent("Coder", "Codes.", model=ScriptedModel(["def main(): ..."])),
+        ],
+        router=LLMRouter(router_model),
+    )
+    result = await network.run("Build a CLI")
+    assert result.agent_path == ["Planner", "Coder"]
+    assert result.output == "def main(): ..."
+    assert [r["reason"] for r in result.routes] == ["plan", "code", "done: planned and coded"]
+    last_prompt = str(router_model.calls[2].messages[1].content)
+    assert "Turns so far: 2. Last agent: Coder. Its result:\ndef main(): ..." in last_prompt
+
+
+def test_no_model_anywhere_is_a_configuration_error() -> None:
+    router = LLMRouter()
+    with pytest.raises(ConfigurationError, match=r"LLMRouter has no model"):
+        create_network(agents=[Agent("A", model=ScriptedModel())], router=router)
+    default = ScriptedModel([ToolCall("done", {"summary": "nothing to do"})])
+    network = create_network(agents=[Agent("A")], router=LLMRouter(), default_model=default)
+    assert network.agents[0].name == "A"

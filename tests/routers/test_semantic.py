@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import pytest
+from langchain_core.embeddings import Embeddings
+
+from graph_agents import Agent, RoutingError, create_network
+from graph_agents.routers import SemanticRouter
+from graph_agents.routers.semantic import default_threshold
+from graph_agents.testing import ScriptedModel
+
+AXES = ("search", "write", "review", "weather")
+
+
+class KeywordEmbeddings(Embeddings):
+    """One axis per keyword: cosine similarity is the overlap of keywords."""
+
+    def __init__(self) -> None:
+        self.documents: list[str] = []
+        self.queries: list[str] = []
+
+    def _vector(self, text: str) -> list[float]:
+        words = text.lower().split()
+        return [float(sum(w.startswith(axis) for w in words)) for axis in AXES] + [0.1]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.documents.extend(texts)
+        return [self._vector(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        self.queries.append(text)
+        return self._vector(text)
+
+
+AGENTS = [
+    Agent("Researcher", "You search sources.", examples=["search the archives"]),
+    Agent("Writer", "You write prose."),
+    Agent("Reviewer", "You review drafts."),
+]
+
+
+async def test_best_profile_wins_with_scores_for_every_agent() -> None:
+    embeddings = KeywordEmbeddings()
+    router = SemanticRouter(embeddings, similarity_threshold=0.5)
+    decision = await router.decide("please search for llamas", AGENTS)
+    assert decision.agent == "Researcher"
+    assert not decision.low_confidence
+    assert set(decision.scores) == {"Researcher", "Writer", "Reviewer"}
+    assert decision.scores["Researcher"] == pytest.approx(1.0)
+    assert decision.scores["Writer"] == pytest.approx(0.0099, abs=1e-3)
+    assert decision.reason == ("closest to 'Researcher' profile 'You search sources.' (1.000)")
+    # Profiles are embedded once and cached.
+    await router.decide("write a poem", AGENTS)
+    assert embeddings.documents == [
+        "You search sources.",
+        "search the archives",
+        "You write prose.",
+        "You review drafts.",
+    ]
+
+
+async def test_router_examples_extend_profiles_and_invalidate_the_cache() -> None:
+    embeddings = KeywordEmbeddings()
+    router = SemanticRouter(
+        embeddings, similarity_threshold=0.5, examples={"Reviewer": ["weather report check"]}
+    )
+    assert (await router.decide("weather today", AGENTS)).agent == "Reviewer"
+    changed = [*AGENTS[:2], Agent("Reviewer", "You review drafts.")]
+    changed.append(Agent("Forecaster", "You forecast weather."))
+    decision = await router.decide("weather today", changed)
+    assert decision.agent == "Reviewer"  # ties go to the agent listed first
+    assert embeddings.documents[-1] == "You forecast weather."
+
+
+async def test_below_threshold_goes_to_the_fallback() -> None:
+    router = SemanticRouter(KeywordEmbeddings(), similarity_threshold=0.5, fallback="Writer")
+    decision = await router.decide("what is the capital of peru", AGENTS)
+    assert decision.agent == "Writer"
+    assert decision.reason.endswith("is below the threshold 0.500; fell back to 'Writer'")
+
+
+async def test_below_threshold_without_fallback_is_low_confidence_or_strict() -> None:
+    lenient = SemanticRouter(KeywordEmbeddings(), similarity_threshold=0.5)
+    decision = await lenient.decide("capital of peru", AGENTS)
+    assert decision.agent == "Researcher"
+    assert decision.low_confidence
+    strict = SemanticRouter(KeywordEmbeddings(), similarity_threshold=0.5, strict=True)
+    with pytest.raises(
+        RoutingError,
+        match=r"SemanticRouter: no agent matches 'capital of "
+        r"peru' well enough: .* Add examples to the agents",
+    ):
+        await strict.decide("capital of peru", AGENTS)
+
+
+def test_default_threshold_suits_the_model() -> None:
+    assert default_threshold("local") == 0.35
+    assert default_threshold("text-embedding-3-small") == 0.3
+    assert SemanticRouter("text-embedding-3-small").similarity_threshold == 0.3
+    assert SemanticRouter("local", similarity_threshold=0.7).similarity_threshold == 0.7
+
+
+async def test_in_a_network_the_decision_is_recorded() -> None:
+    network = create_network(
+        agents=[
+            Agent("Researcher", "You search sources.", model=ScriptedModel(["found"])),
+            Agent("Writer", "You write prose.", model=ScriptedModel(["written"])),
+        ],
+        router=SemanticRouter(KeywordEmbeddings(), similarity_threshold=0.5),
+    )
+    result = await network.run("write me a sonnet")
+    assert result.agent_path == ["Writer"]
+    assert result.routes[0]["router"] == "SemanticRouter"
+    assert result.routes[0]["scores"]["Writer"] > result.routes[0]["scores"]["Researcher"]
+
+
+async def test_real_local_minilm_routes_by_meaning() -> None:
+    router = SemanticRouter("local", fallback="Helpdesk")
+    agents = [
+        Agent(
+            "Billing",
+            "Handles invoices, refunds, payments and charges on a bill.",
+            examples=["I was charged twice", "Where is my refund?"],
+        ),
+        Agent(
+            "Travel",
+            "Books flights, hotels and rental cars for trips.",
+            examples=["Book me a flight to Lisbon", "I need a hotel in Rome"],
+        ),
+        Agent("Helpdesk", "General questions that no specialist handles."),
+    ]
+    assert (await router.decide("my credit card got billed two times", agents)).agent == "Billing"
+    assert (await router.decide("reserve a room near the Colosseum", agents)).agent == "Travel"
+    far = await router.decide("what is the boiling point of tungsten", agents)
+    assert far.agent == "Helpdesk"
+    assert "fell back to 'Helpdesk'" in far.reason
