@@ -78,16 +78,18 @@ class LLMRouter(Router):
         self._provider: ModelProvider | None = None
 
     def prepare(self, setup: RouterSetup) -> None:
+        """Resolve the model now, so a missing one fails at ``create_network``."""
         self._provider = setup.provider
-        self._model = (
-            resolve_model(
-                self._model_spec,
-                default=setup.default_model,
-                provider=setup.provider,
-                owner="LLMRouter",
+        if self._model_spec is None and setup.default_model is None:
+            raise ConfigurationError(
+                "LLMRouter has no model: pass LLMRouter(model=...) or "
+                "create_network(default_model=...)."
             )
-            if (self._model_spec is not None or setup.default_model is not None)
-            else None
+        self._model = resolve_model(
+            self._model_spec,
+            default=setup.default_model,
+            provider=setup.provider,
+            owner="LLMRouter",
         )
 
     @property

@@ -67,9 +67,9 @@ def test_invalid_members() -> None:
         RoutingStrategy([])
     with pytest.raises(ConfigurationError, match=r"weight 0 of 'fixed' must be positive"):
         RoutingStrategy([(Fixed({}), 0)])
+
+    def turns(context: RouteContext) -> str:
+        return "A"
+
     with pytest.raises(ConfigurationError, match=r"'turns' is a per-turn router"):
-
-        def turns(context: RouteContext) -> str:
-            return "A"
-
         RoutingStrategy([(turns, 1.0)])

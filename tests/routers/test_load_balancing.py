@@ -18,8 +18,8 @@ from graph_agents.testing import OpenAIStubServer, ScriptedModel, ScriptedRespon
 NAMES = ("A", "B", "C")
 
 
-async def eventually(condition: object, timeout: float = 1.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def eventually(condition: object, within: float = 1.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
     while not condition():  # type: ignore[operator]
         assert asyncio.get_running_loop().time() < deadline, "condition never held"
         await asyncio.sleep(0.01)
@@ -120,7 +120,7 @@ async def test_active_check_pings_the_model_endpoint() -> None:
         assert router.unhealthy == {}
         assert any(r.path.endswith("/models") for r in stub.requests)
         stub.stop()
-        await eventually(lambda: "Remote" in router.unhealthy, timeout=3.0)
+        await eventually(lambda: "Remote" in router.unhealthy, within=3.0)
         assert router.unhealthy["Remote"].startswith(
             "health check failed: ModelProviderError: Model 'gpt-x' at http://127.0.0.1:"
         )
