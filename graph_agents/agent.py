@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -47,8 +47,9 @@ class Agent:
     """Where this agent's turns run; one of `COMPUTE_BACKENDS`."""
     output_type: type[BaseModel] | None = field(default=None)
     """A pydantic model the final answer is parsed into (``RunResult.parsed``)."""
-    examples: Sequence[str] = field(default=())
-    """Example requests this agent handles, used by semantic routing."""
+    examples: Sequence[str] | Mapping[str, Sequence[str]] = field(default=())
+    """Example requests this agent handles, for semantic routing: a list, or named
+    clusters of requests (``{"refunds": [...], "invoices": [...]}``)."""
     max_tool_rounds: int = field(default=10)
     """The most model/tool rounds one turn may take before it stops with
     ``stop_reason="max_tool_rounds"``."""

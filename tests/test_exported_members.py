@@ -89,6 +89,7 @@ EXPECTED = {
     "graph_agents.agent": ["COMPUTE_BACKENDS", "Agent"],
     "graph_agents.routers": [
         "END",
+        "FitReport",
         "FunctionRouter",
         "LLMRouter",
         "LoadBalancingRouter",

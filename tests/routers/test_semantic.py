@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from graph_agents import Agent, RoutingError, create_network
+from graph_agents import Agent, ConfigurationError, RoutingError, create_network
 from graph_agents.routers import SemanticRouter
 from graph_agents.routers.semantic import default_threshold
 from graph_agents.testing import ScriptedModel
@@ -48,13 +50,15 @@ async def test_best_profile_wins_with_scores_for_every_agent() -> None:
     assert decision.scores["Researcher"] == pytest.approx(1.0)
     assert decision.scores["Writer"] == pytest.approx(0.0099, abs=1e-3)
     assert decision.reason == ("closest to 'Researcher' profile 'You search sources.' (1.000)")
-    # Profiles are embedded once and cached.
+    # Profiles are embedded once and cached; queries are embedded per request.
     await router.decide("write a poem", AGENTS)
     assert embeddings.documents == [
         "You search sources.",
         "search the archives",
         "You write prose.",
         "You review drafts.",
+        "please search for llamas",
+        "write a poem",
     ]
 
 
@@ -68,7 +72,8 @@ async def test_router_examples_extend_profiles_and_invalidate_the_cache() -> Non
     changed.append(Agent("Forecaster", "You forecast weather."))
     decision = await router.decide("weather today", changed)
     assert decision.agent == "Reviewer"  # ties go to the agent listed first
-    assert embeddings.documents[-1] == "You forecast weather."
+    assert embeddings.documents.count("You forecast weather.") == 1
+    assert embeddings.documents.count("You search sources.") == 2  # re-embedded: agents changed
 
 
 async def test_below_threshold_goes_to_the_fallback() -> None:
@@ -133,3 +138,54 @@ async def test_real_local_minilm_routes_by_meaning() -> None:
     far = await router.decide("what is the boiling point of tungsten", agents)
     assert far.agent == "Helpdesk"
     assert "fell back to 'Helpdesk'" in far.reason
+
+
+async def test_fit_tunes_the_threshold_on_labelled_requests() -> None:
+    router = SemanticRouter(KeywordEmbeddings(), similarity_threshold=0.99)
+    report = await router.fit(
+        [
+            "search records",
+            "search and write",
+            "write it up",
+            "review this",
+            "weather now",
+            "hello there",
+        ],
+        ["Researcher", "Researcher", "Writer", "Reviewer", None, None],
+        agents=AGENTS,
+    )
+    assert report.accuracy == 1.0
+    assert report.oos_recall == 1.0
+    assert report.threshold == pytest.approx((0.0995 + 0.7089) / 2, abs=1e-3)
+    assert router.similarity_threshold == report.threshold
+    assert not (await router.decide("search it", AGENTS)).low_confidence
+    assert (await router.decide("hello", AGENTS)).low_confidence
+
+
+async def test_fit_errors_name_the_problem() -> None:
+    router = SemanticRouter(KeywordEmbeddings())
+    with pytest.raises(ConfigurationError, match=r"fit\(\) needs the agents"):
+        await router.fit(["a"], ["Writer"])
+    with pytest.raises(ConfigurationError, match=r"fit\(\) got 2 examples but 1 labels"):
+        await router.fit(["a", "b"], ["Writer"], agents=AGENTS)
+    with pytest.raises(ConfigurationError, match=r"labels name unknown agents \['Poet'\]"):
+        await router.fit(["a"], ["Poet"], agents=AGENTS)
+
+
+async def test_concurrent_requests_are_embedded_in_one_batch() -> None:
+    class Counting(KeywordEmbeddings):
+        batches: list[int] = []
+
+        async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+            self.batches.append(len(texts))
+            return self.embed_documents(texts)
+
+    embeddings = Counting()
+    router = SemanticRouter(embeddings, similarity_threshold=0.5)
+    await router.decide("warm the profile cache", AGENTS)
+    embeddings.batches.clear()
+    decisions = await asyncio.gather(
+        *(router.decide(q, AGENTS) for q in ("search a", "write b", "review c", "search d"))
+    )
+    assert [d.agent for d in decisions] == ["Researcher", "Writer", "Reviewer", "Researcher"]
+    assert embeddings.batches == [4]
