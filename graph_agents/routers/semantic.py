@@ -163,7 +163,8 @@ class SemanticRouter(Router):
         """Tune ``similarity_threshold`` on labelled requests; ``None`` labels are out of scope.
 
         By default the threshold maximises the mean of in-scope accuracy and out-of-scope
-        recall; it is placed midway between the scores that bound the best split. With ``min_accuracy`` it maximises out-of-scope recall among thresholds
+        recall; it is placed midway between the scores that bound the best split. With
+        ``min_accuracy`` it maximises out-of-scope recall among thresholds
         that keep accuracy at or above it (or, if none does, maximises accuracy).
 
         Raises:

@@ -174,7 +174,9 @@ async def test_fit_errors_name_the_problem() -> None:
 
 async def test_concurrent_requests_are_embedded_in_one_batch() -> None:
     class Counting(KeywordEmbeddings):
-        batches: list[int] = []
+        def __init__(self) -> None:
+            super().__init__()
+            self.batches: list[int] = []
 
         async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
             self.batches.append(len(texts))
