@@ -75,3 +75,28 @@ def test_readme_quickstart_prints_what_it_shows() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == expected
+
+
+def test_routing_example_runs_offline() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "routing_example.py")],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT), "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert (
+        "'What are your opening hours?'             -> Helpdesk   (no rule matched; fell "
+        "back to 'Helpdesk')" in lines
+    )
+    assert (
+        "'urgent: refund me'                        -> Tech       (rule 'urgent' "
+        "(priority 10) matched)" in lines
+    )
+    assert any(
+        line.startswith("'Why was I billed two times?'              -> Tech -> Billing")
+        for line in lines
+    )
