@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ._runner import GraphRunner, Outcome, run_sync
 from .agent import Agent
-from .checkpoints import StateStoreLike, is_shareable_across_loops, open_checkpointer, thread_lock
-from .events import TERMINAL_EVENTS, Event, StreamCallback, _Emitter
-from .exceptions import ConcurrentRunError, ConfigurationError
+from .checkpoints import StateStoreLike
+from .events import Event, StreamCallback, _Emitter
+from .exceptions import ConfigurationError
 from .models import ModelProvider, RetryPolicy
 from .nodes import RunContext, build_graph, run_input
-from .nodes.compile import compile_agents, router_setup, thread_state_from_snapshot
+from .nodes.compile import compile_agents, router_setup
 from .nodes.context import TurnTracker
 from .result import RunResult, ThreadState, result_from_values
 from .routers.base import RouterLike, as_router
@@ -23,17 +22,9 @@ from .state import NetworkState, StateOp
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
-    from langchain_core.runnables import RunnableConfig
     from langgraph.graph.state import CompiledStateGraph
 
 __all__ = ["Network", "create_network"]
-
-
-@dataclass
-class _Opened:
-    graph: CompiledStateGraph[Any, Any, Any, Any]
-    saver: Any
-    stack: contextlib.AsyncExitStack | None
 
 
 class Network:
@@ -80,14 +71,11 @@ class Network:
         if self._router is not None:
             self._router.prepare(router_setup(self._agents, default_model, model_provider))
         specs = list(self._agents.values())
-        self._builder, _ = build_graph(
+        builder, _ = build_graph(
             specs, router=self._router, fallback=fallback, retry=retry or RetryPolicy()
         )
-        self._graph = self._builder.compile(name=name)
+        self._runner = GraphRunner(name=name, kind="network", builder=builder, store=state_store)
         self._max_rounds = max(s.agent.max_tool_rounds for s in specs)
-        self._shared: _Opened | None = None
-        self._per_loop: dict[asyncio.AbstractEventLoop, _Opened] = {}
-        self._running: set[str] = set()
 
     @property
     def agents(self) -> list[Agent]:
@@ -97,11 +85,11 @@ class Network:
     @property
     def graph(self) -> CompiledStateGraph[Any, Any, Any, Any]:
         """The compiled LangGraph graph (without a checkpointer), for inspection and drawing."""
-        return self._graph
+        return self._runner.graph
 
     def draw_mermaid(self) -> str:
         """The graph as Mermaid text."""
-        return self._graph.get_graph().draw_mermaid()
+        return self.graph.get_graph().draw_mermaid()
 
     async def run(
         self,
@@ -124,11 +112,8 @@ class Network:
             RoutingError: the router failed or chose an unknown agent.
             ModelProviderError: a model call failed for a reason retrying cannot fix.
         """
-        if not isinstance(query, str) or not query.strip():
-            raise ConfigurationError(f"query {query!r} is empty; pass the user's request text.")
-        seeds: list[StateOp] = [("default", k, v) for k, v in self.state.to_dict().items()]
         return await self._execute(
-            run_input(query, seeds=seeds),
+            self._input(query),
             query=query,
             max_iterations=max_iterations,
             thread_id=thread_id or str(uuid.uuid4()),
@@ -143,7 +128,7 @@ class Network:
         max_iterations: int | None = None,
         stream_callback: StreamCallback | None = None,
     ) -> RunResult:
-        """Continue a run that failed (or stopped) from its last checkpoint.
+        """Continue a run that failed from its last checkpoint.
 
         Completed steps are not repeated: the step that failed runs again, then the run
         goes on as it would have.
@@ -151,17 +136,7 @@ class Network:
         Raises:
             ConfigurationError: the thread has no checkpoint, or nothing left to run.
         """
-        snapshot = await self.get_state(thread_id)
-        if snapshot is None:
-            raise ConfigurationError(
-                f"Thread {thread_id!r} has no checkpoint in this network's state store; "
-                "start it with network.run(query, thread_id=...)."
-            )
-        if not snapshot.next:
-            raise ConfigurationError(
-                f"Thread {thread_id!r} has nothing left to run (its last run ended with "
-                f"stop_reason={snapshot.stop_reason!r}). Start a new run with network.run()."
-            )
+        snapshot = await self._runner.resumable(thread_id)
         return await self._execute(
             None,
             query=snapshot.query,
@@ -184,15 +159,6 @@ class Network:
         Raises:
             RuntimeError: called inside a running event loop; ``await network.run()`` there.
         """
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            pass
-        else:
-            raise RuntimeError(
-                "Network.run_sync() was called inside a running event loop; "
-                "use `await network.run(...)` instead."
-            )
 
         async def main() -> RunResult:
             try:
@@ -205,9 +171,9 @@ class Network:
             finally:
                 await self.aclose()
 
-        return asyncio.run(main())
+        return run_sync("Network", main)
 
-    async def stream(
+    def stream(
         self,
         query: str,
         *,
@@ -219,65 +185,33 @@ class Network:
         The last event is ``run.completed`` (its data holds the result's fields) or
         ``run.failed``, after which the run's exception is raised.
         """
-        queue: asyncio.Queue[Event] = asyncio.Queue()
-        if not isinstance(query, str) or not query.strip():
-            raise ConfigurationError(f"query {query!r} is empty; pass the user's request text.")
-        seeds: list[StateOp] = [("default", k, v) for k, v in self.state.to_dict().items()]
-        task = asyncio.create_task(
-            self._execute(
-                run_input(query, seeds=seeds),
+        inputs = self._input(query)
+
+        def start(queue: asyncio.Queue[Event]) -> Any:
+            return self._execute(
+                inputs,
                 query=query,
                 max_iterations=max_iterations,
                 thread_id=thread_id or str(uuid.uuid4()),
                 callback=None,
                 queue=queue,
             )
-        )
-        try:
-            while True:
-                getter = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
-                if getter in done:
-                    event = getter.result()
-                    yield event
-                    if event.type in TERMINAL_EVENTS:
-                        break
-                else:
-                    getter.cancel()
-                    while not queue.empty():
-                        yield queue.get_nowait()
-                    break
-            await task
-        finally:
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+
+        return self._runner.stream(start)
 
     async def get_state(self, thread_id: str) -> ThreadState | None:
         """The thread's latest checkpoint, or ``None`` when the thread does not exist."""
-        opened = await self._open()
-        snapshot = await opened.graph.aget_state(_config(thread_id))
-        if not snapshot.created_at:
-            return None
-        return thread_state_from_snapshot(thread_id, snapshot)
+        return await self._runner.get_state(thread_id)
 
     async def get_state_history(self, thread_id: str) -> list[ThreadState]:
         """Every checkpoint of the thread, newest first (time travel)."""
-        opened = await self._open()
-        return [
-            thread_state_from_snapshot(thread_id, snapshot)
-            async for snapshot in opened.graph.aget_state_history(_config(thread_id))
-        ]
+        return await self._runner.get_state_history(thread_id)
 
     async def aclose(self) -> None:
         """Close the state store connections this event loop opened, and the router's work."""
         if self._router is not None:
             await self._router.aclose()
-        loop = asyncio.get_running_loop()
-        opened = self._per_loop.pop(loop, None)
-        if opened is not None and opened.stack is not None:
-            await opened.stack.aclose()
+        await self._runner.aclose()
 
     async def __aenter__(self) -> Network:
         return self
@@ -285,22 +219,11 @@ class Network:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    async def _open(self) -> _Opened:
-        if is_shareable_across_loops(self._store):
-            if self._shared is None:
-                async with open_checkpointer(self._store) as saver:
-                    graph = self._builder.compile(checkpointer=saver, name=self.name)
-                    self._shared = _Opened(graph=graph, saver=saver, stack=None)
-            return self._shared
-        loop = asyncio.get_running_loop()
-        opened = self._per_loop.get(loop)
-        if opened is None:
-            stack = contextlib.AsyncExitStack()
-            saver = await stack.enter_async_context(open_checkpointer(self._store))
-            graph = self._builder.compile(checkpointer=saver, name=self.name)
-            opened = _Opened(graph=graph, saver=saver, stack=stack)
-            self._per_loop[loop] = opened
-        return opened
+    def _input(self, query: str) -> dict[str, Any]:
+        if not isinstance(query, str) or not query.strip():
+            raise ConfigurationError(f"query {query!r} is empty; pass the user's request text.")
+        seeds: list[StateOp] = [("default", k, v) for k, v in self.state.to_dict().items()]
+        return run_input(query, seeds=seeds)
 
     async def _execute(
         self,
@@ -312,44 +235,22 @@ class Network:
         callback: StreamCallback | None,
         queue: asyncio.Queue[Event] | None,
     ) -> RunResult:
-        if thread_id in self._running:
-            raise ConcurrentRunError(
-                f"Thread {thread_id!r} already has a run in progress on network {self.name!r}. "
-                "Wait for it to finish, or use another thread_id.",
-                thread_id=thread_id,
-            )
         iterations = max_iterations or self.max_iterations
-        run_id = str(uuid.uuid4())
-        self._running.add(thread_id)
         tracker = TurnTracker(self._router) if self._router is not None else None
-        failed = True
-        emitter = _Emitter(run_id=run_id, thread_id=thread_id, callback=callback, queue=queue)
-        try:
-            opened = await self._open()
-            async with thread_lock(self._store, opened.saver, thread_id):
-                emitter.emit(
-                    "run.started", {"query": query, "network": self.name, "resumed": inputs is None}
-                )
-                config = _config(thread_id)
-                # Each turn takes at most 2 * max_tool_rounds + 2 supersteps (model, tools,
-                # delegation, routing); LangGraph's own limit must never cut a run short.
-                config["recursion_limit"] = iterations * (2 * self._max_rounds + 4) + 10
-                context = RunContext(
-                    emitter=emitter,
-                    max_iterations=iterations,
-                    max_depth=self.max_delegation_depth,
-                    turns=tracker,
-                )
-                final = await opened.graph.ainvoke(inputs, config, context=context)
-            result = result_from_values(
-                final,
-                agents={n: s.agent for n, s in self._agents.items()},
-                thread_id=thread_id,
-                run_id=run_id,
+        agents = {name: spec.agent for name, spec in self._agents.items()}
+
+        def context(emitter: _Emitter) -> RunContext:
+            return RunContext(
+                emitter=emitter,
+                max_iterations=iterations,
+                max_depth=self.max_delegation_depth,
+                turns=tracker,
             )
-            failed = False
-            emitter.emit(
-                "run.completed",
+
+        def finish(final: dict[str, Any], thread: str, run_id: str) -> Outcome:
+            result = result_from_values(final, agents=agents, thread_id=thread, run_id=run_id)
+            return Outcome(
+                result,
                 {
                     "output": result.output,
                     "agent_path": result.agent_path,
@@ -358,21 +259,25 @@ class Network:
                     "usage": result.usage,
                 },
             )
-            return result
-        except BaseException as exc:
-            emitter.emit("run.failed", {"error": str(exc), "error_type": type(exc).__name__})
-            raise
-        finally:
+
+        def on_end(failed: bool) -> None:
             if tracker is not None:
                 tracker.release_open(failed=failed)
-            self._running.discard(thread_id)
-            await emitter.aclose()
-            if emitter.callback_error is not None:
-                raise emitter.callback_error
 
-
-def _config(thread_id: str) -> RunnableConfig:
-    return {"configurable": {"thread_id": thread_id}}
+        result: RunResult = await self._runner.execute(
+            inputs,
+            thread_id=thread_id,
+            started={"query": query},
+            context=context,
+            # Each turn takes at most 2 * max_tool_rounds + 2 supersteps (model, tools,
+            # delegation, routing); LangGraph's own limit must never cut a run short.
+            recursion_limit=iterations * (2 * self._max_rounds + 4) + 10,
+            finish=finish,
+            callback=callback,
+            queue=queue,
+            on_end=on_end,
+        )
+        return result
 
 
 def create_network(

@@ -1,0 +1,236 @@
+"""What networks and workflows share at run time: one code path from call to result.
+
+`GraphRunner` owns a compiled graph's checkpointer (one per event loop for the async
+SQLite and Postgres savers), the per-thread run locks, event delivery, ``stream()``,
+``run_sync()`` and thread state. `Network` and `Workflow` only say what goes in and what
+comes out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .checkpoints import StateStoreLike, is_shareable_across_loops, open_checkpointer, thread_lock
+from .events import TERMINAL_EVENTS, Event, StreamCallback, _Emitter
+from .exceptions import ConcurrentRunError, ConfigurationError
+from .nodes.compile import thread_state_from_snapshot
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
+    from langgraph.graph.state import CompiledStateGraph, StateGraph
+
+    from .nodes.context import RunContext
+    from .result import ThreadState
+
+__all__ = ["GraphRunner", "Outcome", "run_sync"]
+
+R = TypeVar("R")
+
+
+@dataclass
+class _Opened:
+    graph: CompiledStateGraph[Any, Any, Any, Any]
+    saver: Any
+    stack: contextlib.AsyncExitStack | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A finished run: its result and the fields of its ``run.completed`` event."""
+
+    result: Any
+    event: dict[str, Any]
+
+
+class GraphRunner:
+    """Runs one compiled graph against one state store; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        kind: str,
+        builder: StateGraph[Any, Any, Any, Any],
+        store: StateStoreLike,
+    ):
+        self.name = name
+        self.kind = kind
+        self.store = store
+        self._builder = builder
+        self.graph: CompiledStateGraph[Any, Any, Any, Any] = builder.compile(name=name)
+        self._shared: _Opened | None = None
+        self._per_loop: dict[asyncio.AbstractEventLoop, _Opened] = {}
+        self._running: set[str] = set()
+
+    async def execute(
+        self,
+        inputs: dict[str, Any] | None,
+        *,
+        thread_id: str,
+        started: dict[str, Any],
+        context: Callable[[_Emitter], RunContext],
+        recursion_limit: int,
+        finish: Callable[[dict[str, Any], str, str], Outcome],
+        callback: StreamCallback | None = None,
+        queue: asyncio.Queue[Event] | None = None,
+        on_end: Callable[[bool], None] | None = None,
+    ) -> Any:
+        """Run the graph from ``inputs`` (``None`` resumes the thread) and build the result.
+
+        Raises:
+            ConcurrentRunError: the thread has a run in progress, here or in another process.
+        """
+        if thread_id in self._running:
+            raise ConcurrentRunError(
+                f"Thread {thread_id!r} already has a run in progress on {self.kind} "
+                f"{self.name!r}. Wait for it to finish, or use another thread_id.",
+                thread_id=thread_id,
+            )
+        run_id = str(uuid.uuid4())
+        self._running.add(thread_id)
+        failed = True
+        emitter = _Emitter(run_id=run_id, thread_id=thread_id, callback=callback, queue=queue)
+        try:
+            opened = await self._open()
+            async with thread_lock(self.store, opened.saver, thread_id):
+                emitter.emit(
+                    "run.started", {**started, self.kind: self.name, "resumed": inputs is None}
+                )
+                config = thread_config(thread_id)
+                config["recursion_limit"] = recursion_limit
+                final = await opened.graph.ainvoke(inputs, config, context=context(emitter))
+            outcome = finish(final, thread_id, run_id)
+            failed = False
+            emitter.emit("run.completed", outcome.event)
+            return outcome.result
+        except BaseException as exc:
+            emitter.emit("run.failed", {"error": str(exc), "error_type": type(exc).__name__})
+            raise
+        finally:
+            if on_end is not None:
+                on_end(failed)
+            self._running.discard(thread_id)
+            await emitter.aclose()
+            if emitter.callback_error is not None:
+                raise emitter.callback_error
+
+    async def stream(
+        self, start: Callable[[asyncio.Queue[Event]], Awaitable[Any]]
+    ) -> AsyncIterator[Event]:
+        """Yield the events of the run ``start(queue)`` performs, as they happen.
+
+        The last event is ``run.completed`` or ``run.failed``; after ``run.failed`` the
+        run's exception is raised.
+        """
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        task = asyncio.ensure_future(start(queue))
+        try:
+            while True:
+                getter = asyncio.ensure_future(queue.get())
+                done, _ = await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
+                if getter in done:
+                    event = getter.result()
+                    yield event
+                    if event.type in TERMINAL_EVENTS:
+                        break
+                else:
+                    getter.cancel()
+                    while not queue.empty():
+                        yield queue.get_nowait()
+                    break
+            await task
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def get_state(self, thread_id: str) -> ThreadState | None:
+        """The thread's latest checkpoint, or ``None`` when the thread does not exist."""
+        opened = await self._open()
+        snapshot = await opened.graph.aget_state(thread_config(thread_id))
+        if not snapshot.created_at:
+            return None
+        return thread_state_from_snapshot(thread_id, snapshot)
+
+    async def get_state_history(self, thread_id: str) -> list[ThreadState]:
+        """Every checkpoint of the thread, newest first."""
+        opened = await self._open()
+        return [
+            thread_state_from_snapshot(thread_id, snapshot)
+            async for snapshot in opened.graph.aget_state_history(thread_config(thread_id))
+        ]
+
+    async def resumable(self, thread_id: str) -> ThreadState:
+        """The thread's latest state, checked to have steps left to run.
+
+        Raises:
+            ConfigurationError: the thread has no checkpoint, or nothing left to run.
+        """
+        snapshot = await self.get_state(thread_id)
+        if snapshot is None:
+            raise ConfigurationError(
+                f"Thread {thread_id!r} has no checkpoint in this {self.kind}'s state store; "
+                "start it with run(..., thread_id=...)."
+            )
+        if not snapshot.next:
+            raise ConfigurationError(
+                f"Thread {thread_id!r} has nothing left to run (its last run ended with "
+                f"stop_reason={snapshot.stop_reason!r}). Start a new run with run()."
+            )
+        return snapshot
+
+    async def aclose(self) -> None:
+        """Close the state store connections this event loop opened."""
+        opened = self._per_loop.pop(asyncio.get_running_loop(), None)
+        if opened is not None and opened.stack is not None:
+            await opened.stack.aclose()
+
+    async def _open(self) -> _Opened:
+        if is_shareable_across_loops(self.store):
+            if self._shared is None:
+                async with open_checkpointer(self.store) as saver:
+                    graph = self._builder.compile(checkpointer=saver, name=self.name)
+                    self._shared = _Opened(graph=graph, saver=saver, stack=None)
+            return self._shared
+        loop = asyncio.get_running_loop()
+        opened = self._per_loop.get(loop)
+        if opened is None:
+            stack = contextlib.AsyncExitStack()
+            saver = await stack.enter_async_context(open_checkpointer(self.store))
+            graph = self._builder.compile(checkpointer=saver, name=self.name)
+            opened = _Opened(graph=graph, saver=saver, stack=stack)
+            self._per_loop[loop] = opened
+        return opened
+
+
+def thread_config(thread_id: str) -> RunnableConfig:
+    """The LangGraph config that addresses ``thread_id``."""
+    return {"configurable": {"thread_id": thread_id}}
+
+
+def run_sync(owner: str, main: Callable[[], Awaitable[R]]) -> R:
+    """Run ``main()`` in a fresh event loop; refuse inside a running one.
+
+    Raises:
+        RuntimeError: called inside a running event loop.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        raise RuntimeError(
+            f"{owner}.run_sync() was called inside a running event loop; "
+            f"use `await {owner.lower()}.run(...)` instead."
+        )
+
+    async def wrapped() -> R:
+        return await main()
+
+    return asyncio.run(wrapped())
