@@ -33,6 +33,7 @@ from .state import (
     StateView,
 )
 from .tools import Tool, tool_from
+from .workflow import Step, Workflow, WorkflowResult, create_workflow
 
 __version__ = "0.1.0"
 
@@ -61,12 +62,16 @@ __all__ = [
     "SharedState",
     "SqliteStateStore",
     "StateView",
+    "Step",
     "StopReason",
     "ThreadState",
     "Tool",
     "ToolError",
+    "Workflow",
     "WorkflowError",
+    "WorkflowResult",
     "__version__",
     "create_network",
+    "create_workflow",
     "tool_from",
 ]
