@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, replace
 from typing import Annotated, Any, TypedDict, cast
 
@@ -138,7 +138,7 @@ def _add_step(
         return done
     builder.add_node(done, cast(Any, _noop))
     if isinstance(kind, ConditionalStep):
-        targets = {"then": entry_node(step.children[0]), "else": done}
+        targets: dict[Hashable, str] = {"then": entry_node(step.children[0]), "else": done}
         builder.add_edge(_add_step(builder, step.children[0], None, in_parallel=in_parallel), done)
         if step.otherwise is not None:
             targets["else"] = entry_node(step.otherwise)
