@@ -347,21 +347,21 @@ class Workflow:
     def _check_templates(
         self, steps: list[CompiledStep], declared_inputs: set[str], *, declared: bool
     ) -> set[str]:
-        available = set(declared_inputs) | set(self.state.to_dict())
         required: set[str] = set()
 
         def visit(step: CompiledStep, known: set[str]) -> set[str]:
             kind = step.step
             if isinstance(kind, AgentStep):
                 for key in template_keys(kind.prompt_template, step=step.id):
-                    if key not in known:
-                        if declared:
-                            raise WorkflowError(
-                                f"Step {step.id!r}: template key {key!r} is not an input, a "
-                                "state key, or an earlier step's output_key. Add it to "
-                                "inputs=[...] or produce it in an earlier step."
-                            )
-                        required.add(key)
+                    if key in known:
+                        continue
+                    if declared and key not in declared_inputs:
+                        raise WorkflowError(
+                            f"Step {step.id!r}: template key {key!r} is not an input, a "
+                            "state key, or an earlier step's output_key. Add it to "
+                            "inputs=[...] or produce it in an earlier step."
+                        )
+                    required.add(key)
                 fields = set(kind.output_type.model_fields) if kind.output_type else set()
                 return known | {step.key or step.id} | fields
             if isinstance(kind, TransformStep):
@@ -371,7 +371,7 @@ class Workflow:
                 produced |= visit(child, known if isinstance(kind, ParallelStep) else produced)
             return produced
 
-        known = available
+        known = set(self.state.to_dict())
         for step in steps:
             known = visit(step, known)
         return required

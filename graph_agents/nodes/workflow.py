@@ -256,14 +256,16 @@ class _RecordingView(StateView):
         self.missing: list[str] = []
 
     def get(self, key: str, default: Any = None) -> Any:
-        if key not in self._data:
-            self.missing.append(key)
+        self._note(key)
         return super().get(key, default)
 
     def __getitem__(self, key: str) -> Any:
-        if key not in self._data:
-            self.missing.append(key)
+        self._note(key)
         return super().__getitem__(key)
+
+    def _note(self, key: str) -> None:
+        if key not in self._data and key not in self.missing:
+            self.missing.append(key)
 
 
 def _condition_node(step_id: str, condition: Callable[[StateView], bool]) -> Callable[..., Any]:
