@@ -100,3 +100,49 @@ def test_routing_example_runs_offline() -> None:
         line.startswith("'Why was I billed two times?'              -> Tech -> Billing")
         for line in lines
     )
+
+
+async def test_seed_workflow_runs_against_the_stub(monkeypatch: pytest.MonkeyPatch) -> None:
+    example = load(ROOT / "examples" / "workflow_example.py")
+    with OpenAIStubServer(responder=example.scripted_endpoint) as stub:
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        result = await example.main("AI Safety")
+        prompts = [body["messages"][-1]["content"] for body in stub.chat_requests]
+    assert result.path == [
+        "s1_researcher",
+        "s2_parallel_1_writer",
+        "s2_parallel_2_writer",
+        "s3_reviewer",
+        "s4_conditional_then_writer",
+    ]
+    assert result.outputs["s3_reviewer"] == example.Review(
+        review_score=7, feedback="Add concrete examples of oversight."
+    )
+    assert result.state["review_score"] == 7
+    assert (
+        result.output == "[Revise based on feedback] A clear, well-structured section on AI safety."
+    )
+    assert prompts[0] == "Research AI Safety"
+    assert sorted(p.splitlines()[0] for p in prompts[1:3]) == [
+        "Write introduction",
+        "Write main content",
+    ]
+    assert prompts[3].startswith("Review complete document\n\nContext from the previous step:\n")
+    assert len(prompts) == 5
+
+
+def test_workflow_example_runs_offline_as_a_script() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "workflow_example.py")],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == (
+        "path:   s1_researcher -> s2_parallel_1_writer -> s2_parallel_2_writer -> s3_reviewer "
+        "-> s4_conditional_then_writer"
+    )

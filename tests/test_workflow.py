@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -293,7 +294,8 @@ async def test_resume_in_a_second_process_repeats_no_completed_step(
         "Reviewer": 1,
         "Editor": 0,
     }
-    done = subprocess.run(
+    done = await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, WORKER, kind, where, thread],
         capture_output=True,
         text=True,
