@@ -339,3 +339,24 @@ async def test_conditions_see_a_read_only_state_view() -> None:
     assert dict(seen[0]) == {"topic": "cats"}
     with pytest.raises(TypeError):
         seen[0]["topic"] = "dogs"  # type: ignore[index]
+
+
+async def test_workflow_events_stream_like_a_network() -> None:
+    workflow = create_workflow("events", team(9), steps=[
+        Step.agent("researcher", "Research {topic}"),
+        Step.transform(str.upper),
+    ])
+    events = [event async for event in workflow.stream({"topic": "moths"})]
+    assert [(e.type, e.agent) for e in events] == [
+        ("run.started", None),
+        ("agent.started", "Researcher"),
+        ("message.delta", "Researcher"),
+        ("message.delta", "Researcher"),
+        ("message.delta", "Researcher"),
+        ("message.completed", "Researcher"),
+        ("agent.completed", "Researcher"),
+        ("run.completed", None),
+    ]
+    assert events[0].data == {"workflow": "events", "resumed": False}
+    assert events[-1].data["path"] == ["s1_researcher", "s2_transform"]
+    assert [e.seq for e in events] == list(range(len(events)))
