@@ -13,7 +13,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from .checkpoints import StateStoreLike, is_shareable_across_loops, open_checkpointer, thread_lock
 from .events import TERMINAL_EVENTS, Event, StreamCallback, _Emitter
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .nodes.context import RunContext
     from .result import ThreadState
 
-__all__ = ["GraphRunner", "Outcome", "run_sync"]
+__all__ = ["GraphRunner", "Outcome", "RunnerFacade", "run_sync"]
 
 R = TypeVar("R")
 
@@ -207,6 +207,39 @@ class GraphRunner:
             opened = _Opened(graph=graph, saver=saver, stack=stack)
             self._per_loop[loop] = opened
         return opened
+
+
+class RunnerFacade:
+    """The thread-state and lifecycle methods `Network` and `Workflow` share."""
+
+    _runner: GraphRunner
+
+    @property
+    def graph(self) -> CompiledStateGraph[Any, Any, Any, Any]:
+        """The compiled LangGraph graph (without a checkpointer), for inspection and drawing."""
+        return self._runner.graph
+
+    def draw_mermaid(self) -> str:
+        """The graph as Mermaid text."""
+        return self.graph.get_graph().draw_mermaid()
+
+    async def get_state(self, thread_id: str) -> ThreadState | None:
+        """The thread's latest checkpoint, or ``None`` when the thread does not exist."""
+        return await self._runner.get_state(thread_id)
+
+    async def get_state_history(self, thread_id: str) -> list[ThreadState]:
+        """Every checkpoint of the thread, newest first (time travel)."""
+        return await self._runner.get_state_history(thread_id)
+
+    async def aclose(self) -> None:
+        """Close the state store connections this event loop opened."""
+        await self._runner.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
 
 def thread_config(thread_id: str) -> RunnableConfig:

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._runner import GraphRunner, Outcome, run_sync
+from ._runner import GraphRunner, Outcome, RunnerFacade, run_sync
 from .agent import Agent
 from .checkpoints import StateStoreLike
 from .events import Event, StreamCallback, _Emitter
@@ -16,18 +16,17 @@ from .models import ModelProvider, RetryPolicy
 from .nodes import RunContext, build_graph, run_input
 from .nodes.compile import compile_agents, router_setup
 from .nodes.context import TurnTracker
-from .result import RunResult, ThreadState, result_from_values
+from .result import RunResult, result_from_values
 from .routers.base import RouterLike, as_router
 from .state import NetworkState, StateOp
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
-    from langgraph.graph.state import CompiledStateGraph
 
 __all__ = ["Network", "create_network"]
 
 
-class Network:
+class Network(RunnerFacade):
     """Agents that work together on requests. Build one with `create_network`.
 
     A network is compiled once, when it is created: definitions that cannot run raise
@@ -81,15 +80,6 @@ class Network:
     def agents(self) -> list[Agent]:
         """The network's agents, in the order given."""
         return [spec.agent for spec in self._agents.values()]
-
-    @property
-    def graph(self) -> CompiledStateGraph[Any, Any, Any, Any]:
-        """The compiled LangGraph graph (without a checkpointer), for inspection and drawing."""
-        return self._runner.graph
-
-    def draw_mermaid(self) -> str:
-        """The graph as Mermaid text."""
-        return self.graph.get_graph().draw_mermaid()
 
     async def run(
         self,
@@ -199,25 +189,11 @@ class Network:
 
         return self._runner.stream(start)
 
-    async def get_state(self, thread_id: str) -> ThreadState | None:
-        """The thread's latest checkpoint, or ``None`` when the thread does not exist."""
-        return await self._runner.get_state(thread_id)
-
-    async def get_state_history(self, thread_id: str) -> list[ThreadState]:
-        """Every checkpoint of the thread, newest first (time travel)."""
-        return await self._runner.get_state_history(thread_id)
-
     async def aclose(self) -> None:
         """Close the state store connections this event loop opened, and the router's work."""
         if self._router is not None:
             await self._router.aclose()
         await self._runner.aclose()
-
-    async def __aenter__(self) -> Network:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
     def _input(self, query: str) -> dict[str, Any]:
         if not isinstance(query, str) or not query.strip():

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from ._runner import GraphRunner, Outcome, run_sync
+from ._runner import GraphRunner, Outcome, RunnerFacade, run_sync
 from .agent import Agent
 from .checkpoints import StateStoreLike
 from .events import Event, StreamCallback, _Emitter
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
     from langgraph.graph.state import CompiledStateGraph
 
-    from .result import ThreadState
 
 __all__ = ["Step", "Workflow", "WorkflowResult", "create_workflow"]
 
@@ -62,7 +61,7 @@ class WorkflowResult:
     """Token usage summed over the run's model calls."""
 
 
-class Workflow:
+class Workflow(RunnerFacade):
     """A compiled workflow. Build one with `create_workflow`."""
 
     def __init__(
@@ -100,15 +99,6 @@ class Workflow:
         self._runner = GraphRunner(
             name=name, kind="workflow", builder=build_workflow_graph(self.steps), store=state_store
         )
-
-    @property
-    def graph(self) -> CompiledStateGraph[Any, Any, Any, Any]:
-        """The compiled LangGraph graph (without a checkpointer), for inspection and drawing."""
-        return self._runner.graph
-
-    def draw_mermaid(self) -> str:
-        """The graph as Mermaid text: steps, parallel branches and conditional edges."""
-        return self.graph.get_graph().draw_mermaid()
 
     async def run(
         self,
@@ -166,24 +156,6 @@ class Workflow:
             )
 
         return self._runner.stream(start)
-
-    async def get_state(self, thread_id: str) -> ThreadState | None:
-        """The thread's latest checkpoint, or ``None``."""
-        return await self._runner.get_state(thread_id)
-
-    async def get_state_history(self, thread_id: str) -> list[ThreadState]:
-        """Every checkpoint of the thread, newest first."""
-        return await self._runner.get_state_history(thread_id)
-
-    async def aclose(self) -> None:
-        """Close the state store connections this event loop opened."""
-        await self._runner.aclose()
-
-    async def __aenter__(self) -> Workflow:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
     def _input(self, inputs: Mapping[str, Any] | None) -> dict[str, Any]:
         given = dict(inputs or {})

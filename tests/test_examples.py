@@ -51,16 +51,22 @@ async def test_seed_quickstart_runs_against_the_stub(monkeypatch: pytest.MonkeyP
     assert chat_models == {"gpt-4"}
 
 
-def test_network_example_runs_offline_as_a_script() -> None:
+def run_example(name: str) -> subprocess.CompletedProcess[str]:
+    """Run ``examples/<name>`` as a script, offline: no OPENAI_* variables."""
     done = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "network_example.py")],
-        env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT)},
+        [sys.executable, str(ROOT / "examples" / name)],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT), "HF_HUB_OFFLINE": "1"},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
     assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_network_example_runs_offline_as_a_script() -> None:
+    done = run_example("network_example.py")
     assert "agent_path: Researcher -> Writer -> Reviewer" in done.stdout
 
 
@@ -78,15 +84,7 @@ def test_readme_quickstart_prints_what_it_shows() -> None:
 
 
 def test_routing_example_runs_offline() -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "routing_example.py")],
-        env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT), "HF_HUB_OFFLINE": "1"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_example("routing_example.py")
     lines = done.stdout.splitlines()
     assert (
         "'What are your opening hours?'             -> Helpdesk   (no rule matched; fell "
@@ -133,15 +131,7 @@ async def test_seed_workflow_runs_against_the_stub(monkeypatch: pytest.MonkeyPat
 
 
 def test_workflow_example_runs_offline_as_a_script() -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "workflow_example.py")],
-        env={"PATH": "/usr/bin:/bin", "HOME": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_example("workflow_example.py")
     assert done.stdout.splitlines()[0] == (
         "path:   s1_researcher -> s2_parallel_1_writer -> s2_parallel_2_writer -> s3_reviewer "
         "-> s4_conditional_then_writer"

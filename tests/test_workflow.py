@@ -342,10 +342,14 @@ async def test_conditions_see_a_read_only_state_view() -> None:
 
 
 async def test_workflow_events_stream_like_a_network() -> None:
-    workflow = create_workflow("events", team(9), steps=[
-        Step.agent("researcher", "Research {topic}"),
-        Step.transform(str.upper),
-    ])
+    workflow = create_workflow(
+        "events",
+        team(9),
+        steps=[
+            Step.agent("researcher", "Research {topic}"),
+            Step.transform(str.upper),
+        ],
+    )
     events = [event async for event in workflow.stream({"topic": "moths"})]
     assert [(e.type, e.agent) for e in events] == [
         ("run.started", None),

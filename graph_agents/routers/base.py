@@ -120,6 +120,13 @@ class RouteContext:
     messages: Sequence[BaseMessage] = ()
     """The conversation so far."""
 
+    @classmethod
+    def first(cls, query: str, agents: Sequence[Agent], state: StateView) -> RouteContext:
+        """The context before any agent has taken a turn."""
+        return cls(
+            call_count=0, last_agent=None, last_result=None, state=state, query=query, agents=agents
+        )
+
 
 class Router(ABC):
     """Base class of routers. Subclasses implement `route`; `decide` is built on it.
@@ -162,16 +169,7 @@ class Router(ABC):
             RoutingError: the router named an agent that is not in ``agents``.
         """
         view = state if isinstance(state, StateView) else StateView(dict(state or {}))
-        context = None
-        if self.per_turn:
-            context = RouteContext(
-                call_count=0,
-                last_agent=None,
-                last_result=None,
-                state=view,
-                query=query,
-                agents=agents,
-            )
+        context = RouteContext.first(query, agents, view) if self.per_turn else None
         decision = await self.route(query, agents, view, context)
         check_decision(decision, agents, router=self.name)
         return decision
@@ -215,18 +213,10 @@ class FunctionRouter(Router):
         )
 
 
-class TurnRouter(Router):
+class TurnRouter(FunctionRouter):
     """A per-turn router from ``f(context: RouteContext) -> agent | [agents] | None``."""
 
     per_turn = True
-
-    def __init__(self, fn: Callable[..., Any]):
-        self._fn = fn
-        self._name = getattr(fn, "__name__", type(fn).__name__)
-
-    @property
-    def name(self) -> str:
-        return self._name
 
     async def route(
         self,
@@ -236,14 +226,7 @@ class TurnRouter(Router):
         context: RouteContext | None = None,
     ) -> RoutingDecision:
         if context is None:
-            context = RouteContext(
-                call_count=0,
-                last_agent=None,
-                last_result=None,
-                state=state,
-                query=query,
-                agents=agents,
-            )
+            context = RouteContext.first(query, agents, state)
         chosen = await _call(self._fn, context)
         return RoutingDecision(
             agent=_as_choice(chosen, self._name),
