@@ -4,34 +4,30 @@ A model is either a name, which the network's `ModelProvider` resolves to a Lang
 chat model, or any ``BaseChatModel`` used as is. Both providers here speak the OpenAI
 protocol through ``langchain-openai``.
 
-`stream_chat` is the one way graph_agents calls a model: it streams tokens, retries
-transient failures (HTTP 429 and 5xx, timeouts, dropped connections) with exponential
-backoff, and turns failures that retrying cannot fix into `ModelProviderError`s that
-name the endpoint and the model.
+`stream_chat`, `RetryPolicy`, `describe_model` and `model_probe` are defined in
+``graph_agents._calls`` (calling a model) and re-exported here.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import logging
 import os
-import random
-from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-import openai
-from langchain_core import exceptions as lc_errors
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.messages.tool import invalid_tool_call, tool_call
 
-from .exceptions import ConfigurationError, ModelProviderError
+from ._calls import (
+    OPENAI_DEFAULT_BASE_URL,
+    RetryPolicy,
+    describe_model,
+    model_probe,
+    stream_chat,
+)
+from .exceptions import ConfigurationError
 
 if TYPE_CHECKING:
-    from langchain_core.runnables import Runnable
+    pass
 
 __all__ = [
     "HanzoModelProvider",
@@ -43,10 +39,6 @@ __all__ = [
     "resolve_model",
     "stream_chat",
 ]
-
-logger = logging.getLogger("graph_agents.models")
-
-_OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
 @runtime_checkable
@@ -129,7 +121,7 @@ class OpenAIModelProvider:
         if not api_key:
             if base_url is None:
                 raise ConfigurationError(
-                    f"No API key for model {name!r} at {_OPENAI_DEFAULT_BASE_URL}. Set "
+                    f"No API key for model {name!r} at {OPENAI_DEFAULT_BASE_URL}. Set "
                     "OPENAI_API_KEY, or pass OpenAIModelProvider(api_key=..., base_url=...)."
                 )
             # Local OpenAI-compatible servers often need no key, but the client wants one.
@@ -181,231 +173,3 @@ def resolve_model(
     raise ConfigurationError(
         f"Agent {owner!r}: model {chosen!r} is neither a model name nor a LangChain BaseChatModel."
     )
-
-
-def describe_model(model: BaseChatModel) -> tuple[str, str | None]:
-    """Return ``(model name, endpoint URL or None)`` for errors, spans and events."""
-    from langchain_openai import ChatOpenAI
-
-    if isinstance(model, ChatOpenAI):
-        endpoint = (
-            model.openai_api_base or os.environ.get("OPENAI_BASE_URL") or _OPENAI_DEFAULT_BASE_URL
-        )
-        return model.model_name, endpoint
-    for attr in ("model_name", "model"):
-        value = getattr(model, attr, None)
-        if isinstance(value, str):
-            return value, None
-    return type(model).__name__, None
-
-
-def model_probe(model: BaseChatModel) -> Callable[[], Awaitable[None]] | None:
-    """A cheap call that raises `ModelProviderError` when ``model``'s endpoint is down.
-
-    For OpenAI-compatible models it lists the endpoint's models; other models have no
-    probe (``None``), and only their failures tell their health.
-    """
-    from langchain_openai import ChatOpenAI
-
-    if not isinstance(model, ChatOpenAI):
-        return None
-    client = model.root_async_client
-
-    async def probe() -> None:
-        try:
-            await client.models.list()
-        except Exception as exc:
-            raise _translate(model, exc, attempts=1) from exc
-
-    return probe
-
-
-@dataclass(frozen=True, kw_only=True)
-class RetryPolicy:
-    """How transient model failures are retried: exponential backoff with full jitter."""
-
-    max_attempts: int = 4
-    """Attempts in all, the first included."""
-    initial_delay: float = 0.5
-    """Seconds before the first retry."""
-    max_delay: float = 8.0
-    """The longest wait between attempts."""
-    backoff: float = 2.0
-    """The factor the wait grows by after each attempt."""
-
-    def delay(self, attempt: int) -> float:
-        """The wait after failed attempt number ``attempt`` (1-based)."""
-        ceiling = min(self.max_delay, self.initial_delay * self.backoff ** (attempt - 1))
-        return random.uniform(ceiling / 2, ceiling)
-
-
-DeltaCallback = Callable[[str], Awaitable[None]]
-
-
-async def stream_chat(
-    model: BaseChatModel | Runnable[Any, Any],
-    messages: Sequence[BaseMessage],
-    *,
-    base_model: BaseChatModel,
-    on_delta: DeltaCallback | None = None,
-    retry: RetryPolicy = RetryPolicy(),
-) -> AIMessage:
-    """Stream one model call and return the complete message.
-
-    Args:
-        model: The model to call, possibly with tools bound.
-        messages: The prompt.
-        base_model: The unbound model, named in errors.
-        on_delta: Awaited with each text token as it arrives.
-        retry: The retry policy for transient failures.
-
-    Raises:
-        ModelProviderError: authentication failed, the model is unknown, the endpoint is
-            unreachable, or transient failures outlasted the retry policy.
-    """
-    attempt = 0
-    while True:
-        attempt += 1
-        streamed_text = False
-        try:
-            merged: AIMessageChunk | None = None
-            async for chunk in model.astream(list(messages)):
-                if not isinstance(chunk, AIMessageChunk):
-                    if isinstance(chunk, AIMessage):
-                        # A model with streaming disabled answers in one message.
-                        if chunk.text and on_delta is not None:
-                            await on_delta(chunk.text)
-                        return chunk
-                    continue
-                merged = chunk if merged is None else merged + chunk
-                text = chunk.text
-                if text and on_delta is not None:
-                    streamed_text = True
-                    await on_delta(text)
-            if merged is None:
-                raise _model_error(base_model, "returned an empty stream", hint=None)
-            return _to_message(merged)
-        except ModelProviderError:
-            raise
-        except Exception as exc:
-            # Tokens already shown to the user cannot be taken back, so a stream that
-            # broke after its first token is not replayed.
-            if _is_transient(exc) and attempt < retry.max_attempts and not streamed_text:
-                wait = retry.delay(attempt)
-                logger.warning(
-                    "Model call failed (%s); retry %d of %d in %.2fs",
-                    type(exc).__name__,
-                    attempt,
-                    retry.max_attempts - 1,
-                    wait,
-                )
-                await asyncio.sleep(wait)
-                continue
-            raise _translate(base_model, exc, attempts=attempt) from exc
-
-
-def _to_message(chunk: AIMessageChunk) -> AIMessage:
-    tool_calls = list(chunk.tool_calls)
-    invalid = list(chunk.invalid_tool_calls)
-    if chunk.tool_call_chunks:
-        # LangChain parses streamed arguments leniently (a truncated '{"q": "ll' becomes
-        # {"q": "ll"}); a tool must never run on arguments the model did not finish, so
-        # the raw text is parsed strictly here.
-        tool_calls, invalid = [], list(chunk.invalid_tool_calls)
-        for raw in chunk.tool_call_chunks:
-            text = raw.get("args") or "{}"
-            try:
-                args = json.loads(text)
-                if not isinstance(args, dict):
-                    raise ValueError("arguments are not a JSON object")
-            except ValueError as exc:
-                invalid.append(
-                    invalid_tool_call(
-                        name=raw.get("name"), args=text, id=raw.get("id"), error=str(exc)
-                    )
-                )
-            else:
-                tool_calls.append(
-                    tool_call(name=raw.get("name") or "", args=args, id=raw.get("id"))
-                )
-    return AIMessage(
-        content=chunk.content,
-        additional_kwargs=chunk.additional_kwargs,
-        response_metadata=chunk.response_metadata,
-        tool_calls=tool_calls,
-        invalid_tool_calls=invalid,
-        usage_metadata=chunk.usage_metadata,
-        id=chunk.id,
-    )
-
-
-def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, (openai.APIConnectionError, openai.RateLimitError)):
-        return True
-    if isinstance(exc, openai.APIStatusError):
-        return exc.status_code >= 500 or exc.status_code in (408, 409)
-    # langchain-core's provider-neutral classes cover the other chat model integrations.
-    return isinstance(
-        exc,
-        (
-            TimeoutError,
-            ConnectionError,
-            lc_errors.ModelRateLimitError,
-            lc_errors.ModelAPIError,
-            lc_errors.ModelConnectionError,
-            lc_errors.ModelTimeoutError,
-        ),
-    )
-
-
-def _detail(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return str(body["message"])
-    return exc.message
-
-
-def _translate(model: BaseChatModel, exc: BaseException, *, attempts: int) -> ModelProviderError:
-    retried = f" after {attempts} attempts" if attempts > 1 else ""
-    if isinstance(exc, openai.AuthenticationError):
-        return _model_error(
-            model,
-            f"rejected the credentials (HTTP {exc.status_code})",
-            hint="Check OPENAI_API_KEY or the provider's api_key.",
-        )
-    if isinstance(exc, openai.PermissionDeniedError):
-        return _model_error(
-            model,
-            f"denied access (HTTP {exc.status_code})",
-            hint="Check that the API key may use this model.",
-        )
-    if isinstance(exc, openai.NotFoundError):
-        return _model_error(
-            model,
-            "does not know this model (HTTP 404)",
-            hint="Check the model name, and that base_url ends with the API prefix (often /v1).",
-        )
-    if isinstance(exc, openai.APITimeoutError):
-        return _model_error(
-            model, f"timed out{retried}", hint="Raise the provider's timeout or retry later."
-        )
-    if isinstance(exc, openai.APIConnectionError):
-        return _model_error(
-            model,
-            f"is unreachable{retried} ({exc.__cause__ or exc})",
-            hint="Check OPENAI_BASE_URL / base_url and that the server is running.",
-        )
-    if isinstance(exc, openai.APIStatusError):
-        return _model_error(
-            model, f"failed with HTTP {exc.status_code}{retried}: {_detail(exc)}", hint=None
-        )
-    return _model_error(model, f"failed{retried}: {type(exc).__name__}: {exc}", hint=None)
-
-
-def _model_error(model: BaseChatModel, what: str, *, hint: str | None) -> ModelProviderError:
-    name, endpoint = describe_model(model)
-    where = f" at {endpoint}" if endpoint else ""
-    message = f"Model {name!r}{where} {what}."
-    if hint:
-        message = f"{message} {hint}"
-    return ModelProviderError(message, model=name, endpoint=endpoint)
