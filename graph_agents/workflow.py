@@ -12,30 +12,24 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
 from ._runner import GraphRunner, Outcome, RunnerFacade, run_sync
 from .agent import Agent
 from .checkpoints import StateStoreLike
 from .events import Event, StreamCallback, _Emitter
-from .exceptions import ConfigurationError, WorkflowError
-from .models import ModelProvider, RetryPolicy, resolve_model
-from .nodes import CompiledAgent, RunContext, build_graph
-from .nodes.workflow import CompiledStep, build_workflow_graph, workflow_input
+from .exceptions import WorkflowError
+from .models import ModelProvider, RetryPolicy
+from .nodes import RunContext
+from .nodes.workflow import build_workflow_graph, workflow_input
+from .nodes.workflow_compile import StepCompiler, loop_product, walk
 from .state import NetworkState, StateOp
 from .steps import (
     AgentStep,
-    ConditionalStep,
-    LoopStep,
-    ParallelStep,
     Step,
     TransformStep,
-    template_keys,
 )
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
-    from langgraph.graph.state import CompiledStateGraph
 
 
 __all__ = ["Step", "Workflow", "WorkflowResult", "create_workflow"]
@@ -80,22 +74,19 @@ class Workflow(RunnerFacade):
             raise WorkflowError(f"Workflow {name!r} has no steps; pass at least one Step.")
         self.name = name
         self.state = NetworkState()
-        self._by_name = {agent.name.lower(): agent for agent in agents}
-        if len(self._by_name) != len(agents):
-            raise ConfigurationError(
-                f"Workflow {name!r}: agent names must be unique ignoring case."
-            )
-        self._default_model = default_model
-        self._provider = model_provider
-        self._retry = retry or RetryPolicy()
-        self._subgraphs: dict[tuple[str, Any], CompiledStateGraph[Any, Any, Any, Any]] = {}
-        self._types: dict[str, type[BaseModel]] = {}
-        self._ids: set[str] = set()
-        self.steps = [self._compile(step, f"s{i}") for i, step in enumerate(steps, 1)]
-        self.required_inputs = self._check_templates(
-            self.steps, set(inputs or ()), declared=inputs is not None
+        compiler = StepCompiler(
+            name,
+            agents,
+            default_model=default_model,
+            provider=model_provider,
+            retry=retry or RetryPolicy(),
         )
-        self._nodes = sum(1 for _ in _walk(self.steps))
+        self.steps = compiler.compile(steps)
+        self.required_inputs = compiler.required_inputs(
+            self.steps, inputs, known=set(self.state.to_dict())
+        )
+        self._types = compiler.output_types
+        self._nodes = sum(1 for _ in walk(self.steps))
         self._runner = GraphRunner(
             name=name, kind="workflow", builder=build_workflow_graph(self.steps), store=state_store
         )
@@ -207,7 +198,7 @@ class Workflow(RunnerFacade):
             thread_id=thread_id,
             started={},
             context=context,
-            recursion_limit=50 * self._nodes * max(_loop_product(self.steps), 1) + 50,
+            recursion_limit=50 * self._nodes * max(loop_product(self.steps), 1) + 50,
             finish=finish,
             callback=callback,
             queue=queue,
@@ -223,152 +214,9 @@ class Workflow(RunnerFacade):
     def _keys(self) -> list[str]:
         return [
             s.key or s.id
-            for s in _walk(self.steps)
+            for s in walk(self.steps)
             if isinstance(s.step, (AgentStep, TransformStep))
         ]
-
-    def _compile(self, step: Step, default_id: str) -> CompiledStep:
-        if not isinstance(step, Step):
-            raise WorkflowError(f"{step!r} is not a Step; build steps with Step.agent(...) etc.")
-        step_id = step.name or default_id + _suffix(step)
-        if step_id in self._ids:
-            raise WorkflowError(f"Two steps are named {step_id!r}; step names must be unique.")
-        self._ids.add(step_id)
-        if isinstance(step, AgentStep):
-            agent = self._by_name.get(step.agent_name.lower())
-            if agent is None:
-                known = ", ".join(repr(a.name) for a in self._by_name.values())
-                raise WorkflowError(
-                    f"Step {step_id!r} names unknown agent {step.agent_name!r}; known agents: "
-                    f"{known}. Names match case-insensitively."
-                )
-            key = step.output_key or step_id
-            if step.output_type is not None:
-                self._types[key] = step.output_type
-            return CompiledStep(
-                step,
-                step_id,
-                key=step.output_key,
-                agent=agent.name,
-                subgraph=self._subgraph(agent, step.output_type),
-            )
-        if isinstance(step, TransformStep):
-            if not callable(step.fn):
-                raise WorkflowError(f"Step {step_id!r}: transform {step.fn!r} is not callable.")
-            return CompiledStep(step, step_id, key=step.output_key)
-        if isinstance(step, ParallelStep):
-            if not step.steps:
-                raise WorkflowError(
-                    f"Step {step_id!r}: Step.parallel([]) has no branches; give it at least one."
-                )
-            children = tuple(
-                self._compile(s, f"{step_id}_{i}") for i, s in enumerate(step.steps, 1)
-            )
-            keys = [
-                c.key or c.id for c in children if isinstance(c.step, (AgentStep, TransformStep))
-            ]
-            duplicates = sorted({k for k in keys if keys.count(k) > 1})
-            if duplicates:
-                raise WorkflowError(
-                    f"Step {step_id!r}: parallel branches share output_key(s) {duplicates!r}; "
-                    "give each branch its own output_key."
-                )
-            return CompiledStep(step, step_id, children=children)
-        if isinstance(step, ConditionalStep):
-            if not callable(step.condition):
-                raise WorkflowError(
-                    f"Step {step_id!r}: condition {step.condition!r} is not callable; pass a "
-                    "function of the state, e.g. lambda state: state.get('score', 0) < 8."
-                )
-            true = self._compile(step.true_step, f"{step_id}_then")
-            false = (
-                self._compile(step.false_step, f"{step_id}_else")
-                if step.false_step is not None
-                else None
-            )
-            return CompiledStep(step, step_id, children=(true,), otherwise=false)
-        if isinstance(step, LoopStep):
-            if not callable(step.until):
-                raise WorkflowError(f"Step {step_id!r}: until={step.until!r} is not callable.")
-            if step.max_iterations < 1 or not step.body:
-                raise WorkflowError(
-                    f"Step {step_id!r}: a loop needs a body and max_iterations >= 1."
-                )
-            children = tuple(self._compile(s, f"{step_id}_{i}") for i, s in enumerate(step.body, 1))
-            return CompiledStep(step, step_id, children=children)
-        raise WorkflowError(f"Unsupported step {step!r}.")
-
-    def _subgraph(
-        self, agent: Agent, output_type: type[BaseModel] | None
-    ) -> CompiledStateGraph[Any, Any, Any, Any]:
-        key = (agent.name, output_type)
-        if key not in self._subgraphs:
-            model = resolve_model(
-                agent.model, default=self._default_model, provider=self._provider, owner=agent.name
-            )
-            if output_type is not None:
-                from dataclasses import replace
-
-                agent = replace(agent, output_type=output_type)
-            spec = CompiledAgent.build(agent, model, [agent])
-            _, self._subgraphs[key] = build_graph(
-                [spec], router=None, fallback=None, retry=self._retry
-            )
-        return self._subgraphs[key]
-
-    def _check_templates(
-        self, steps: list[CompiledStep], declared_inputs: set[str], *, declared: bool
-    ) -> set[str]:
-        required: set[str] = set()
-
-        def visit(step: CompiledStep, known: set[str]) -> set[str]:
-            kind = step.step
-            if isinstance(kind, AgentStep):
-                for key in template_keys(kind.prompt_template, step=step.id):
-                    if key in known:
-                        continue
-                    if declared and key not in declared_inputs:
-                        raise WorkflowError(
-                            f"Step {step.id!r}: template key {key!r} is not an input, a "
-                            "state key, or an earlier step's output_key. Add it to "
-                            "inputs=[...] or produce it in an earlier step."
-                        )
-                    required.add(key)
-                fields = set(kind.output_type.model_fields) if kind.output_type else set()
-                return known | {step.key or step.id} | fields
-            if isinstance(kind, TransformStep):
-                return known | {step.key or step.id}
-            produced = set(known)
-            for child in (*step.children, *([step.otherwise] if step.otherwise else [])):
-                produced |= visit(child, known if isinstance(kind, ParallelStep) else produced)
-            return produced
-
-        known = set(self.state.to_dict())
-        for step in steps:
-            known = visit(step, known)
-        return required
-
-
-def _suffix(step: Step) -> str:
-    if isinstance(step, AgentStep):
-        return "_" + "".join(c if c.isalnum() else "_" for c in step.agent_name.lower())
-    return "_" + type(step).__name__.removesuffix("Step").lower()
-
-
-def _walk(steps: Sequence[CompiledStep]) -> Any:
-    for step in steps:
-        yield step
-        yield from _walk(step.children)
-        if step.otherwise is not None:
-            yield from _walk([step.otherwise])
-
-
-def _loop_product(steps: Sequence[CompiledStep]) -> int:
-    product = 1
-    for step in _walk(steps):
-        if isinstance(step.step, LoopStep):
-            product *= step.step.max_iterations
-    return product
 
 
 def create_workflow(
