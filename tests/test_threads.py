@@ -10,8 +10,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+from langchain_core.messages import BaseMessage
 
-from graph_agents import Agent, ConcurrentRunError, SharedState, create_network
+from graph_agents import Agent, ConcurrentRunError, ModelProviderError, SharedState, create_network
 from graph_agents.testing import ScriptedModel, ScriptedResponse, ToolCall
 
 from .conftest import postgres_dsn
@@ -128,3 +129,36 @@ async def test_get_state_and_history(state_store: object) -> None:
     assert [h.next for h in history] == [[], ["A"], ["A tools"], ["A"], ["__start__"]]
     assert history[0].checkpoint_id == latest.checkpoint_id
     assert history[2].state == {}
+
+
+async def test_resume_after_a_model_failure_repeats_no_completed_tool(state_store: object) -> None:
+    tool_runs: list[str] = []
+
+    async def charge(amount: int) -> str:
+        """Charge a card."""
+        tool_runs.append(f"charged {amount}")
+        return "ok"
+
+    outage = {"on": True}
+
+    def respond(messages: list[BaseMessage]) -> ScriptedResponse:
+        if not any(m.type == "tool" for m in messages):
+            return ScriptedResponse(tool_calls=[ToolCall("charge", {"amount": 5})])
+        if outage["on"]:
+            return ScriptedResponse(error=ModelProviderError("Model 'm' is unreachable."))
+        return ScriptedResponse(text="Charged 5.")
+
+    model = ScriptedModel(responder=respond)
+    network = create_network(
+        agents=[Agent("Till", tools=[charge], model=model)], state_store=state_store
+    )  # type: ignore[arg-type]
+    thread = f"t-{uuid.uuid4()}"
+    async with network:
+        with pytest.raises(ModelProviderError):
+            await network.run("Charge 5", thread_id=thread)
+        outage["on"] = False
+        result = await network.resume(thread)
+    assert tool_runs == ["charged 5"]
+    assert result.output == "Charged 5."
+    assert [m.type for m in result.messages] == ["human", "ai", "tool", "ai"]
+    assert len(model.calls) == 3
