@@ -177,10 +177,13 @@ class Workflow(RunnerFacade):
                 key: self._revive(key, shared.get(key)) for key in self._keys() if key in shared
             }
             output = final.get("output")
-            if isinstance(output, list):
-                output = [self._revive(None, item) for item in output]
+            output_key = final.get("output_key")
+            if isinstance(output_key, list) and isinstance(output, list):
+                output = [self._revive(k, item) for k, item in zip(output_key, output, strict=True)]
+            else:
+                output = self._revive(output_key, output)
             result = WorkflowResult(
-                output=self._revive(final.get("output_key"), output),
+                output=output,
                 outputs=outputs,
                 state=shared,
                 path=list(final.get("path", [])),

@@ -364,3 +364,24 @@ async def test_workflow_events_stream_like_a_network() -> None:
     assert events[0].data == {"workflow": "events", "resumed": False}
     assert events[-1].data["path"] == ["s1_researcher", "s2_transform"]
     assert [e.seq for e in events] == list(range(len(events)))
+
+
+async def test_a_final_parallel_step_returns_parsed_objects_in_order() -> None:
+    workflow = create_workflow(
+        "judges",
+        team(7),
+        steps=[
+            Step.parallel(
+                [
+                    Step.agent("reviewer", "Judge A", output_type=Review, output_key="a"),
+                    Step.agent("reviewer", "Judge B", output_type=Review, output_key="b"),
+                ]
+            ),
+        ],
+    )
+    result = await workflow.run()
+    assert result.output == [Review(review_score=7, feedback="needs depth")] * 2
+    assert result.outputs == {
+        "a": Review(review_score=7, feedback="needs depth"),
+        "b": Review(review_score=7, feedback="needs depth"),
+    }

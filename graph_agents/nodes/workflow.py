@@ -51,8 +51,8 @@ class WorkflowState(TypedDict, total=False):
     loops: Annotated[dict[str, int], merge_dicts]
     usage: Annotated[dict[str, int], add_usage]
     output: Any
-    output_key: str | None
-    """The output_key of the step that produced ``output`` (``None`` after a join)."""
+    output_key: str | list[str] | None
+    """The output_key of the step that produced ``output``; the branches' keys after a join."""
 
 
 @dataclass(frozen=True)
@@ -241,7 +241,7 @@ def _join_node(keys: list[str], in_parallel: bool) -> Callable[..., Any]:
         outputs = [shared.get(key) for key in keys]
         if in_parallel:
             return {}
-        return {"previous": outputs, "output": outputs, "output_key": None}
+        return {"previous": outputs, "output": outputs, "output_key": keys}
 
     return join
 
