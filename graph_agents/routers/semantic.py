@@ -11,51 +11,30 @@ import numpy as np
 import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
 
-from ..embeddings import resolve_embeddings
+from ..embeddings import LocalEmbeddings, resolve_embeddings
 from ..exceptions import ConfigurationError, RoutingError
+from .adaptation import AdaptReport, TrainingClass, fine_tune
 from .base import RouteContext, Router, RouterSetup, RoutingDecision
+from .thresholds import FitReport, default_threshold, tune_threshold
 
 if TYPE_CHECKING:
     from ..agent import Agent
     from ..models import ModelProvider
     from ..state import StateView
 
-__all__ = ["ExampleSet", "FitReport", "SemanticRouter", "default_threshold"]
+__all__ = [
+    "AdaptReport",
+    "ExampleSet",
+    "FitReport",
+    "SemanticRouter",
+    "default_threshold",
+    "tune_threshold",
+]
 
 ExampleSet = Sequence[str] | Mapping[str, Sequence[str]]
 """An agent's examples: a list of requests, or named clusters of requests (e.g. by intent)."""
 
 _Matrix = npt.NDArray[np.float64]
-
-_DEFAULT_THRESHOLDS: dict[str, float] = {
-    "local": 0.35,
-    "text-embedding-3-small": 0.3,
-    "text-embedding-3-large": 0.3,
-    "text-embedding-ada-002": 0.75,
-}
-
-
-def default_threshold(model: str | Embeddings) -> float:
-    """The similarity threshold suited to ``model``.
-
-    Good matches score far below 0.7 with MiniLM and text-embedding-3, so the default is
-    per model; an unknown model gets 0.3.
-    """
-    if isinstance(model, str):
-        return _DEFAULT_THRESHOLDS.get(model, 0.3)
-    return 0.3
-
-
-@dataclass(frozen=True)
-class FitReport:
-    """What `SemanticRouter.fit` chose and how the labelled data scored with it."""
-
-    threshold: float
-    """The similarity threshold now in use."""
-    accuracy: float
-    """Share of in-scope examples routed to their label (a rejection counts as wrong)."""
-    oos_recall: float
-    """Share of out-of-scope examples (label ``None``) rejected; 1.0 when there are none."""
 
 
 @dataclass(frozen=True)
@@ -80,8 +59,9 @@ class SemanticRouter(Router):
     description is a cluster of its own). Below ``similarity_threshold`` the
     request goes to ``fallback``; without a fallback the best match is used and the
     decision is marked ``low_confidence``, or with ``strict=True`` `RoutingError` is
-    raised. `fit` tunes the threshold on labelled requests. Concurrent requests are
-    embedded in one batch.
+    raised. `fit` tunes the threshold on labelled requests. `adapt` fine-tunes a local
+    embedding model on the agents' examples (few-shot), which helps most when agents
+    have several example requests each. Concurrent requests are embedded in one batch.
 
     Args:
         model: ``"local"`` (offline MiniLM), an embedding-model name resolved by the
@@ -170,12 +150,7 @@ class SemanticRouter(Router):
         Raises:
             ConfigurationError: lengths differ, no agents are known, or a label is not an agent.
         """
-        agents = agents or self._agents
-        if not agents:
-            raise ConfigurationError(
-                "SemanticRouter.fit() needs the agents: pass agents=[...] or use the router "
-                "in a network first."
-            )
+        agents = self._known_agents("fit", agents)
         if len(examples) != len(labels):
             raise ConfigurationError(
                 f"fit() got {len(examples)} examples but {len(labels)} labels."
@@ -184,36 +159,74 @@ class SemanticRouter(Router):
         unknown = sorted({label for label in labels if label is not None} - set(names))
         if unknown:
             raise ConfigurationError(f"fit() labels name unknown agents {unknown!r}.")
-        best = scores.max(axis=1)
         predicted = np.asarray(names)[scores.argmax(axis=1)]
         in_scope = np.asarray([label is not None for label in labels])
         correct = in_scope & (predicted == np.asarray([str(label) for label in labels]))
-        candidates = np.unique(np.concatenate([best, [best.min() - 1e-6]]))
-        chosen, chosen_key = float(candidates[0]), (-1.0, -1.0)
-        for position, threshold in enumerate(candidates):
-            accepted = best >= threshold
-            accuracy = float((correct & accepted).sum() / max(in_scope.sum(), 1))
-            recall = float((~in_scope & ~accepted).sum() / max((~in_scope).sum(), 1))
-            if min_accuracy is None:
-                key = ((accuracy + recall) / 2, accuracy)
-            elif accuracy >= min_accuracy:
-                key = (1.0 + recall, accuracy)
-            else:
-                key = (accuracy - 1.0, recall)
-            if key > chosen_key:
-                # Midway to the next lower score: the same split of this data, with the
-                # widest margin on both sides for requests not seen yet.
-                lower = candidates[position - 1] if position else threshold
-                chosen, chosen_key = float(lower + threshold) / 2, key
-        self.similarity_threshold = chosen
-        accepted = best >= chosen
-        return FitReport(
-            threshold=chosen,
-            accuracy=float((correct & accepted).sum() / max(in_scope.sum(), 1)),
-            oos_recall=float((~in_scope & ~accepted).sum() / max((~in_scope).sum(), 1))
-            if (~in_scope).any()
-            else 1.0,
+        report = tune_threshold(scores.max(axis=1), correct, in_scope, min_accuracy=min_accuracy)
+        self.similarity_threshold = report.threshold
+        return report
+
+    async def adapt(
+        self,
+        agents: Sequence[Agent] | None = None,
+        *,
+        epochs: int = 6,
+        learning_rate: float = 2e-5,
+        batch_size: int = 64,
+        seed: int = 0,
+    ) -> AdaptReport:
+        """Fine-tune the local embedding model on the agents' example requests.
+
+        Each named example cluster (``examples={"refunds": [...], ...}``), and each agent's
+        plain list of examples, is a training class; classes with one request are skipped.
+        The model learns to pull a class's requests together and away from other agents'
+        requests (see `graph_agents.routers.adaptation`). Training runs in a worker thread
+        on a copy: the shared ``"local"`` model is untouched, and only this router uses
+        the result. Profiles are re-embedded on the next decision, so call `fit` *after*
+        `adapt` to tune the threshold to the new model. Keep the result with
+        ``router.embeddings.save(path)`` and reuse it as
+        ``SemanticRouter(LocalEmbeddings(path))``. Deterministic for a given ``seed``.
+
+        Raises:
+            ConfigurationError: the model is not a local sentence-transformers model (e.g.
+                ``"text-embedding-3-small"``), no agents are known, or there are fewer
+                than two clusters with two or more requests.
+        """
+        agents = self._known_agents("adapt", agents)
+        embeddings = self.embeddings
+        if not isinstance(embeddings, LocalEmbeddings):
+            raise ConfigurationError(
+                f"SemanticRouter.adapt() fine-tunes a local sentence-transformers model, but "
+                f"this router embeds with {type(embeddings).__name__} (model={self.model!r}), "
+                "which cannot be trained here. Use SemanticRouter('local') or "
+                "SemanticRouter(LocalEmbeddings(path))."
+            )
+        classes = [
+            TrainingClass(agent.name, tuple(group))
+            for agent in agents
+            for group in _training_groups(agent.examples, self.examples.get(agent.name, ()))
+        ]
+        model, report = await asyncio.to_thread(
+            fine_tune,
+            embeddings.model,
+            classes,
+            epochs=epochs,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            seed=seed,
         )
+        self._embeddings = LocalEmbeddings(model, batch_size=embeddings.batch_size)
+        self._profile, self._cache_key = None, None
+        return report
+
+    def _known_agents(self, method: str, agents: Sequence[Agent] | None) -> Sequence[Agent]:
+        agents = agents or self._agents
+        if not agents:
+            raise ConfigurationError(
+                f"SemanticRouter.{method}() needs the agents: pass agents=[...] or use the "
+                "router in a network first."
+            )
+        return agents
 
     def _decide(
         self, query: str, profile: _Profile, scores: _Matrix, closest: list[str]
@@ -323,6 +336,18 @@ def _clusters(examples: ExampleSet) -> list[list[str]]:
     if isinstance(examples, Mapping):
         return [list(group) for group in examples.values() if group]
     return [[text] for text in examples]
+
+
+def _training_groups(*example_sets: ExampleSet) -> list[list[str]]:
+    """Named clusters as they are; an agent's plain example lists together as one group."""
+    groups: list[list[str]] = []
+    plain: list[str] = []
+    for examples in example_sets:
+        if isinstance(examples, Mapping):
+            groups.extend(list(group) for group in examples.values() if group)
+        else:
+            plain.extend(examples)
+    return [*groups, plain] if plain else groups
 
 
 def _normalise(matrix: _Matrix) -> _Matrix:
