@@ -82,6 +82,16 @@ async def main() -> None:
         queries,
     )
 
+    # adapt(): fine-tune a private copy of MiniLM on the agents' examples (seconds here).
+    adapted = SemanticRouter("local", fallback="Helpdesk")
+    report = await adapted.adapt(team(), epochs=3)
+    await show(
+        f"SemanticRouter after adapt(): {report.steps} training steps on "
+        f"{report.examples} examples",
+        adapted,
+        queries,
+    )
+
     rules = RuleBasedRouter()
     rules.add_rule(r"bill|refund|charge", "Billing")
     rules.add_rule(r"error|crash|log ?in", "Tech")

@@ -90,6 +90,10 @@ def test_routing_example_runs_offline() -> None:
         "'What are your opening hours?'             -> Helpdesk   (no rule matched; fell "
         "back to 'Helpdesk')" in lines
     )
+    # adapt(): two plain example lists of two requests; 3 epochs of 2 one-pair-per-agent batches.
+    adapted = lines.index("== SemanticRouter after adapt(): 6 training steps on 4 examples")
+    assert lines[adapted + 1].startswith("'Why was I billed two times?'              -> Billing")
+    assert lines[adapted + 3].startswith("'What are your opening hours?'             -> Helpdesk")
     assert (
         "'urgent: refund me'                        -> Tech       (rule 'urgent' "
         "(priority 10) matched)" in lines
