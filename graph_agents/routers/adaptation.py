@@ -8,7 +8,7 @@ are not used as negatives: routing only has to separate agents, so pushing an ag
 own clusters apart would spend capacity on a distinction that never matters.
 
 On CLINC150 (10 domain agents, 5 examples per intent, MiniLM) this lifts in-scope routing
-accuracy from 0.934 to 0.95 (see ``benchmarks/README.md``).
+accuracy from 0.934 to 0.949 on `test` (see ``benchmarks/README.md``).
 """
 
 from __future__ import annotations
