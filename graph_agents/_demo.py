@@ -144,7 +144,6 @@ def build_demo_network(state_path: str | Path = ".graph_agents/demo.sqlite") -> 
     return create_network(
         agents=[researcher, writer, reviewer],
         state_store=SqliteStateStore(state_path),
-        default_model=os.environ.get("GRAPH_AGENTS_MODEL", "gpt-4o-mini") if real else None,
         model_provider=OpenAIModelProvider() if real else None,
         name="demo",
     )

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 import pytest
 from langchain_core.messages import HumanMessage
 
 from graph_agents import (
+    Agent,
     ConfigurationError,
     HanzoModelProvider,
     ModelProviderError,
     OpenAIModelProvider,
     RetryPolicy,
+    create_network,
 )
 from graph_agents.models import resolve_model, stream_chat
 from graph_agents.testing import HTTPFailure, OpenAIStubServer, ScriptedModel
@@ -105,16 +108,46 @@ def test_provider_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
     assert model.openai_api_key.get_secret_value() == "sk-env"  # type: ignore[attr-defined]
 
 
-def test_missing_key_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_no_endpoint_fails_at_run_with_what_to_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    with pytest.raises(ConfigurationError, match=r"No API key for model 'gpt-4'.*OPENAI_API_KEY"):
-        OpenAIModelProvider().chat_model("gpt-4")
+    monkeypatch.delenv("GRAPH_AGENTS_MODEL", raising=False)
+    network = create_network(agents=[Agent("A", "Answer.")])  # building needs no credentials
+    with pytest.raises(ModelProviderError) as caught:
+        await network.run("hello")
+    assert str(caught.value) == (
+        "No endpoint is configured for model 'gpt-4o-mini': no API key for "
+        "https://api.openai.com/v1. Set OPENAI_API_KEY (and OPENAI_BASE_URL for another "
+        "OpenAI-compatible server), or pass create_network(model_provider="
+        "OpenAIModelProvider(api_key=..., base_url=...)) or a BaseChatModel as Agent(model=...)."
+    )
+    assert caught.value.model == "gpt-4o-mini"
 
 
-def test_resolve_model_prefers_the_agent_model() -> None:
+def test_resolve_model_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.delenv("GRAPH_AGENTS_MODEL", raising=False)
     mine, default = ScriptedModel(), ScriptedModel()
+
+    def name(model: str | ScriptedModel | None, **kw: Any) -> str:
+        resolved = resolve_model(model, owner="A", **{"default": None, "provider": None, **kw})
+        return str(getattr(resolved, "model_name", ""))
+
     assert resolve_model(mine, default=default, provider=None, owner="A") is mine
     assert resolve_model(None, default=default, provider=None, owner="A") is default
-    with pytest.raises(ConfigurationError, match=r"Agent 'A' has no model\. Pass Agent\(model"):
-        resolve_model(None, default=None, provider=None, owner="A")
+    assert name("agent-model", default="net-model") == "agent-model"
+    assert name(None, default="net-model") == "net-model"
+    provider = OpenAIModelProvider(default_model="provider-model")
+    assert name(None, default="net-model", provider=provider) == "net-model"
+    assert name(None, provider=provider) == "provider-model"
+    hanzo = HanzoModelProvider("http://127.0.0.1:9/v1", default_model="hanzo-model")
+    assert name(None, provider=hanzo) == "hanzo-model"
+    monkeypatch.setenv("GRAPH_AGENTS_MODEL", "env-model")
+    assert name(None, provider=provider) == "provider-model"
+    assert name(None) == "env-model"
+    monkeypatch.delenv("GRAPH_AGENTS_MODEL")
+    assert name(None) == "gpt-4o-mini"
+    with pytest.raises(ConfigurationError, match=r"Agent 'A': model 42 is neither a model name"):
+        resolve_model(42, default=None, provider=None, owner="A")  # type: ignore[arg-type]

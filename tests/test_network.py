@@ -248,8 +248,8 @@ def test_definition_errors() -> None:
         create_network(agents=[Agent("A", model=model), Agent("A", model=model)])
     with pytest.raises(ConfigurationError, match=r"max_iterations=0 must be at least 1"):
         create_network(agents=[Agent("A", model=model)], max_iterations=0)
-    with pytest.raises(ConfigurationError, match=r"Agent 'A' has no model"):
-        create_network(agents=[Agent("A")])
+    with pytest.raises(ConfigurationError, match=r"Agent 'A': model 3.5 is neither"):
+        create_network(agents=[Agent("A", model=3.5)])  # type: ignore[arg-type]
 
 
 async def test_handoffs_move_control_between_agents() -> None:

@@ -78,9 +78,7 @@ def router_setup(
     provider: ModelProvider | None,
 ) -> RouterSetup:
     """What the network tells its router: agents, provider, default model and probes."""
-    default = None
-    if default_model is not None:
-        default = resolve_model(default_model, default=None, provider=provider, owner="router")
+    default = resolve_model(None, default=default_model, provider=provider, owner="router")
     probes = {
         name: probe
         for name, spec in agents.items()

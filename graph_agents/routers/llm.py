@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
-from ..exceptions import ConfigurationError, RoutingError
+from ..exceptions import RoutingError
 from ..models import describe_model, resolve_model, stream_chat
 from .base import RouteContext, Router, RouterSetup, RoutingDecision
 
@@ -78,13 +78,8 @@ class LLMRouter(Router):
         self._provider: ModelProvider | None = None
 
     def prepare(self, setup: RouterSetup) -> None:
-        """Resolve the model now, so a missing one fails at ``create_network``."""
+        """Resolve the model now, so a bad one fails at ``create_network``."""
         self._provider = setup.provider
-        if self._model_spec is None and setup.default_model is None:
-            raise ConfigurationError(
-                "LLMRouter has no model: pass LLMRouter(model=...) or "
-                "create_network(default_model=...)."
-            )
         self._model = resolve_model(
             self._model_spec,
             default=setup.default_model,
@@ -94,17 +89,9 @@ class LLMRouter(Router):
 
     @property
     def model(self) -> BaseChatModel:
-        """The routing model.
-
-        Raises:
-            ConfigurationError: none was given and the network has no default model.
-        """
+        """The routing model: the one given, else resolved as agents' models are
+        (`graph_agents.models.resolve_model`)."""
         if self._model is None:
-            if self._model_spec is None:
-                raise ConfigurationError(
-                    "LLMRouter has no model: pass LLMRouter(model=...) or "
-                    "create_network(default_model=...)."
-                )
             self._model = resolve_model(
                 self._model_spec, default=None, provider=self._provider, owner="LLMRouter"
             )

@@ -77,6 +77,7 @@ class OpenAIStubServer:
         api_key: When set, requests without ``Authorization: Bearer <api_key>`` get 401.
         models: When set, chat requests for other models get 404.
         embedding_dim: The length of the vectors ``/v1/embeddings`` returns.
+        port: The loopback port to listen on; ``0`` picks a free one.
     """
 
     def __init__(
@@ -87,7 +88,9 @@ class OpenAIStubServer:
         api_key: str | None = None,
         models: Sequence[str] | None = None,
         embedding_dim: int = 64,
+        port: int = 0,
     ):
+        self.port = port
         self._script = list(script)
         self._responder = responder
         self.api_key = api_key
@@ -118,9 +121,9 @@ class OpenAIStubServer:
             self._script.extend(items)
 
     def start(self) -> OpenAIStubServer:
-        """Start serving on a free loopback port."""
+        """Start serving on ``127.0.0.1:<port>`` (a free port when ``port`` is 0)."""
         handler = type("_Handler", (_Handler,), {"stub": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from graph_agents import Agent, ConfigurationError, RoutingError, create_network
+from graph_agents import Agent, RoutingError, create_network
 from graph_agents.routers import LLMRouter
 from graph_agents.testing import ScriptedModel, ToolCall
 
@@ -72,10 +72,12 @@ async def test_drives_a_network_turn_by_turn_until_done() -> None:
     assert "Turns so far: 2. Last agent: Coder. Its result:\ndef main(): ..." in last_prompt
 
 
-def test_no_model_anywhere_is_a_configuration_error() -> None:
+def test_llm_router_model_resolves_like_agents(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("GRAPH_AGENTS_MODEL", "env-router-model")
     router = LLMRouter()
-    with pytest.raises(ConfigurationError, match=r"LLMRouter has no model"):
-        create_network(agents=[Agent("A", model=ScriptedModel())], router=router)
+    create_network(agents=[Agent("A", model=ScriptedModel())], router=router)
+    assert getattr(router.model, "model_name", None) == "env-router-model"
     default = ScriptedModel([ToolCall("done", {"summary": "nothing to do"})])
     network = create_network(agents=[Agent("A")], router=LLMRouter(), default_model=default)
     assert network.agents[0].name == "A"
