@@ -17,7 +17,7 @@ from .nodes import RunContext, build_graph, run_input
 from .nodes.compile import compile_agents, router_setup
 from .nodes.context import TurnTracker
 from .result import RunResult, result_from_values
-from .routers.base import RouterLike, as_router
+from .routers.base import RouterLike, as_router, known_agent
 from .state import NetworkState, StateOp
 
 if TYPE_CHECKING:
@@ -61,11 +61,8 @@ class Network(RunnerFacade):
         self.state = NetworkState()
         self._store = state_store
         self._agents = compile_agents(agents, default_model=default_model, provider=model_provider)
-        if fallback is not None and fallback not in self._agents:
-            known = ", ".join(repr(a) for a in self._agents)
-            raise ConfigurationError(
-                f"fallback={fallback!r} is not an agent of this network; known agents: {known}."
-            )
+        if fallback is not None:
+            fallback = known_agent(fallback, self.agents, where="create_network(fallback=...)")
         self._router = as_router(router) if router is not None else None
         if self._router is not None:
             self._router.prepare(router_setup(self._agents, default_model, model_provider))
@@ -126,6 +123,20 @@ class Network(RunnerFacade):
         Raises:
             ConfigurationError: the thread has no checkpoint, or nothing left to run.
         """
+
+        current = await self._runner.get_state(thread_id)
+        if current is not None and current.stop_reason is None:
+            agent = current.active_agent
+            if agent is not None and agent not in self._agents:
+                known = ", ".join(repr(name) for name in self._agents)
+                raise ConfigurationError(
+                    f"Cannot resume thread {thread_id!r}: its run stopped in agent {agent!r}, "
+                    f"which this network does not have (its agents: {known}); was it renamed "
+                    "or removed? To finish that run, resume it with a network that has an "
+                    f"agent named {agent!r}. Or leave it: run(query, thread_id={thread_id!r}) "
+                    "starts a new run on the thread (give the network a router if no agent "
+                    "of that name remains)."
+                )
         snapshot = await self._runner.resumable(thread_id)
         return await self._execute(
             None,

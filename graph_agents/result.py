@@ -72,6 +72,9 @@ class ThreadState:
     """Why the latest run stopped; ``None`` while it has steps left."""
     route: dict[str, Any] | None
     """The latest routing decision."""
+    active_agent: str | None
+    """The agent holding the thread: the one a continued run starts with (without a
+    router), or the one an unfinished run stopped in."""
     next: list[str]
     """The graph nodes that run next; empty when the run finished."""
     step: int

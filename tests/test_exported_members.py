@@ -67,10 +67,13 @@ EXPECTED = {
     ],
     "graph_agents.tools": ["Tool", "ToolArgumentsError", "ToolCallError", "tool_from"],
     "graph_agents.models": [
+        "DEFAULT_MODEL",
+        "MODEL_ENV",
         "HanzoModelProvider",
         "ModelProvider",
         "OpenAIModelProvider",
         "RetryPolicy",
+        "UnconfiguredModel",
         "describe_model",
         "model_probe",
         "resolve_model",

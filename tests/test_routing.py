@@ -161,7 +161,10 @@ async def test_no_opinion_uses_fallback_or_raises() -> None:
 
 
 def test_unknown_fallback_and_bad_router_are_configuration_errors() -> None:
-    with pytest.raises(ConfigurationError, match=r"fallback='Z' is not an agent"):
+    with pytest.raises(
+        ConfigurationError,
+        match=r"create_network\(fallback=\.\.\.\) names unknown agent 'Z'; known agents: 'A'\.",
+    ):
         create_network(agents=agents(A=[]), fallback="Z")
     with pytest.raises(ConfigurationError, match=r"router 42 is not a Router or a function"):
         create_network(agents=agents(A=[]), router=42)  # type: ignore[arg-type]

@@ -39,9 +39,12 @@ def compile_agents(
     for agent in agents:
         if not isinstance(agent, Agent):
             raise ConfigurationError(f"{agent!r} is not an Agent; wrap it as Agent(name, ...).")
-        if agent.name in seen:
+        twin = next((name for name in seen if name.casefold() == agent.name.casefold()), None)
+        if twin is not None:
+            same = "named" if twin == agent.name else f"named {twin!r} and"
             raise ConfigurationError(
-                f"Two agents are named {agent.name!r}; agent names must be unique."
+                f"Two agents are {same} {agent.name!r}; agent names must be unique, ignoring "
+                "case (routers, handoffs and workflows match names case-insensitively)."
             )
         if agent.name in RESERVED_NODE_NAMES or any(c in agent.name for c in ":|"):
             reserved = ", ".join(repr(n) for n in sorted(RESERVED_NODE_NAMES))
@@ -106,6 +109,7 @@ def thread_state_from_snapshot(thread_id: str, snapshot: StateSnapshot) -> Threa
         output=str(values.get("output") or ""),
         stop_reason=values.get("stop_reason"),
         route=values.get("route"),
+        active_agent=values.get("active"),
         next=list(snapshot.next),
         step=int((snapshot.metadata or {}).get("step", -1)),
     )

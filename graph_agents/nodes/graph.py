@@ -22,6 +22,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Overwrite, Send
 
+from ..exceptions import RoutingError
 from ..models import RetryPolicy
 from ..routers.base import Router
 from ..state import StateOp
@@ -32,7 +33,13 @@ from .route import PARALLEL_NODE, ROUTE_NODE, make_route_node, route_edge
 from .schema import GraphState
 from .tools import make_tool_node
 
-__all__ = ["DELEGATE_NODE", "RESERVED_NODE_NAMES", "build_graph", "run_input"]
+__all__ = [
+    "DELEGATE_NODE",
+    "RESERVED_NODE_NAMES",
+    "build_graph",
+    "missing_agent_message",
+    "run_input",
+]
 
 DELEGATE_NODE = "delegate"
 RESERVED_NODE_NAMES = frozenset({ROUTE_NODE, PARALLEL_NODE, DELEGATE_NODE})
@@ -83,7 +90,7 @@ def _builder(
         DELEGATE_NODE, _after_delegate, [f"{name} tools" for name in names] + [END]
     )
     if router is None:
-        builder.add_conditional_edges(START, _resume_active(names[0]), names)
+        builder.add_conditional_edges(START, _resume_active(names[0], names), names)
         return builder
     builder.add_node(
         ROUTE_NODE,
@@ -129,11 +136,25 @@ def _after_delegate(state: GraphState) -> str:
     return f"{state.get('active')} tools"
 
 
-def _resume_active(first: str) -> Any:
+def _resume_active(first: str, names: list[str]) -> Any:
     def edge(state: GraphState) -> str:
-        return state.get("active") or first
+        active = state.get("active") or first
+        if active not in names:
+            raise RoutingError(missing_agent_message(active, names))
+        return active
 
     return edge
+
+
+def missing_agent_message(missing: str, names: Sequence[str]) -> str:
+    """Why a thread cannot go on: the agent that held it is not in this network."""
+    known = ", ".join(repr(n) for n in names)
+    return (
+        f"This thread was last held by agent {missing!r}, which this network does not have "
+        f"(its agents: {known}); was it renamed or removed? To go on, add an agent named "
+        f"{missing!r} back, give the network a router (create_network(router=...)) so it "
+        "chooses the agent itself, or continue the conversation on a new thread."
+    )
 
 
 def run_input(query: str, *, seeds: list[StateOp]) -> dict[str, Any]:

@@ -96,7 +96,7 @@ def make_route_node(
                 agent=fallback,
                 reason=f"{decision.reason or 'no match'}; fell back to {fallback!r}",
             )
-        check_decision(decision, agents, router=router.name)
+        decision = check_decision(decision, agents, router=router.name)
         record = {**decision.to_dict(), "turn": turns, "finished": not decision.agents}
         ctx.emitter.emit("route.decided", record)
         update.update({"route": record, "routes": [record], "rounds": 0})

@@ -18,7 +18,7 @@ from __future__ import annotations
 import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 
 from ..agent import Agent
@@ -41,6 +41,9 @@ __all__ = [
     "RoutingDecision",
     "TurnRouter",
     "as_router",
+    "check_decision",
+    "known_agent",
+    "match_agent",
 ]
 
 END: Final = "__end__"
@@ -171,11 +174,14 @@ class Router(ABC):
         view = state if isinstance(state, StateView) else StateView(dict(state or {}))
         context = RouteContext.first(query, agents, view) if self.per_turn else None
         decision = await self.route(query, agents, view, context)
-        check_decision(decision, agents, router=self.name)
-        return decision
+        return check_decision(decision, agents, router=self.name)
 
     def prepare(self, setup: RouterSetup) -> None:  # noqa: B027 - optional hook
-        """Called once by each network that uses the router, before any request."""
+        """Called once by each network that uses the router, before any request.
+
+        Routers that name agents (rules, fallbacks, groups) check the names here, so an
+        unknown one fails at ``create_network`` with a `ConfigurationError`.
+        """
 
     def dispatched(self, agent: str) -> None:  # noqa: B027 - optional hook
         """The network started a turn of ``agent`` that this router chose."""
@@ -271,16 +277,62 @@ def as_router(router: RouterLike) -> Router:
     )
 
 
-def check_decision(decision: RoutingDecision, agents: Sequence[Agent], *, router: str) -> None:
-    """Raise `RoutingError` when ``decision`` names an agent not in ``agents``."""
-    known = [a.name for a in agents]
+def match_agent(name: str, agents: Sequence[Agent]) -> str | None:
+    """The name of the agent called ``name``, ignoring case; ``None`` when there is none.
+
+    Agent names match case-insensitively everywhere: in routers, handoffs, workflows and
+    state routers. A network refuses two agents whose names differ only in case.
+    """
+    if not isinstance(name, str):
+        return None
+    for agent in agents:
+        if agent.name == name:
+            return agent.name
+    folded = name.casefold()
+    for agent in agents:
+        if agent.name.casefold() == folded:
+            return agent.name
+    return None
+
+
+def known_agent(name: str, agents: Sequence[Agent], *, where: str) -> str:
+    """`match_agent`, for names given in a definition: ``where`` names the definition.
+
+    Raises:
+        ConfigurationError: no agent is called ``name``.
+    """
+    found = match_agent(name, agents)
+    if found is None:
+        listing = ", ".join(repr(a.name) for a in agents)
+        raise ConfigurationError(
+            f"{where} names unknown agent {name!r}; known agents: {listing}. Use one of these "
+            "names (they match case-insensitively)."
+        )
+    return found
+
+
+def check_decision(
+    decision: RoutingDecision, agents: Sequence[Agent], *, router: str
+) -> RoutingDecision:
+    """Return ``decision`` with its agents' names as the agents spell them.
+
+    Raises:
+        RoutingError: ``decision`` names an agent not in ``agents``.
+    """
+    canonical: list[str] = []
     for name in decision.agents:
-        if name not in known:
-            listing = ", ".join(repr(k) for k in known)
+        found = match_agent(name, agents)
+        if found is None:
+            listing = ", ".join(repr(a.name) for a in agents)
             raise RoutingError(
                 f"Router {router!r} chose unknown agent {name!r}; known agents: {listing}. "
                 "Fix the router so it returns one of these names."
             )
+        canonical.append(found)
+    if not canonical:
+        return decision
+    agent: str | list[str] = canonical[0] if isinstance(decision.agent, str) else canonical
+    return replace(decision, agent=agent)
 
 
 async def _call(fn: Callable[..., Any], *args: Any) -> Any:

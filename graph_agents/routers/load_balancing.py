@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Literal, get_args
 
 from ..exceptions import ConfigurationError, RoutingError
-from .base import Probe, RouteContext, Router, RouterSetup, RoutingDecision
+from .base import Probe, RouteContext, Router, RouterSetup, RoutingDecision, known_agent
 
 if TYPE_CHECKING:
     from ..agent import Agent
@@ -102,13 +102,11 @@ class LoadBalancingRouter(Router):
 
     def prepare(self, setup: RouterSetup) -> None:
         self._probes = dict(setup.probes)
-        names = [agent.name for agent in setup.agents]
-        unknown = [name for name in self.group or () if name not in names]
-        if unknown:
-            raise ConfigurationError(
-                f"LoadBalancingRouter group names unknown agents {unknown!r}; known agents: "
-                f"{', '.join(repr(n) for n in names)}."
-            )
+        if self.group is not None:
+            self.group = [
+                known_agent(name, setup.agents, where="LoadBalancingRouter(agents=...)")
+                for name in self.group
+            ]
 
     def dispatched(self, agent: str) -> None:
         self._in_flight[agent] += 1

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ..exceptions import ConfigurationError
-from .base import RouteContext, Router, RoutingDecision
+from .base import RouteContext, Router, RouterSetup, RoutingDecision, known_agent, match_agent
 
 if TYPE_CHECKING:
     from ..agent import Agent
@@ -74,6 +74,22 @@ class RuleBasedRouter(Router):
         self._rules.sort(key=lambda r: (-r.priority, r.order))
         return self
 
+    def prepare(self, setup: RouterSetup) -> None:
+        """Check every rule's agent, and spell it as the network does.
+
+        Raises:
+            ConfigurationError: a rule names an agent the network does not have.
+        """
+        self._rules = [
+            replace(
+                rule,
+                agent=known_agent(
+                    rule.agent, setup.agents, where=f"RuleBasedRouter rule {rule.pattern!r}"
+                ),
+            )
+            for rule in self._rules
+        ]
+
     async def route(
         self,
         query: str,
@@ -84,9 +100,10 @@ class RuleBasedRouter(Router):
         scores = {agent.name: 0.0 for agent in agents}
         for rule in self._rules:
             if rule.compiled.search(query):
-                scores[rule.agent] = 1.0
+                chosen = match_agent(rule.agent, agents) or rule.agent
+                scores[chosen] = 1.0
                 return RoutingDecision(
-                    agent=rule.agent,
+                    agent=chosen,
                     scores=scores,
                     router=self.name,
                     reason=f"rule {rule.pattern!r} (priority {rule.priority}) matched",

@@ -14,7 +14,7 @@ from langchain_core.embeddings import Embeddings
 from ..embeddings import LocalEmbeddings, resolve_embeddings
 from ..exceptions import ConfigurationError, RoutingError
 from .adaptation import AdaptReport, TrainingClass, fine_tune
-from .base import RouteContext, Router, RouterSetup, RoutingDecision
+from .base import RouteContext, Router, RouterSetup, RoutingDecision, known_agent
 from .thresholds import FitReport, default_threshold, tune_threshold
 
 if TYPE_CHECKING:
@@ -99,10 +99,22 @@ class SemanticRouter(Router):
         self._flush: asyncio.Task[None] | None = None
 
     def prepare(self, setup: RouterSetup) -> None:
-        """Use the network's provider unless this router was given one."""
+        """Use the network's provider unless this router was given one; check the names.
+
+        Raises:
+            ConfigurationError: ``fallback`` or an ``examples`` key names an unknown agent.
+        """
         if self._provider is None:
             self._provider = setup.provider
         self._agents = setup.agents
+        if self.fallback is not None:
+            self.fallback = known_agent(
+                self.fallback, setup.agents, where="SemanticRouter(fallback=...)"
+            )
+        self.examples = {
+            known_agent(name, setup.agents, where="SemanticRouter(examples=...)"): examples
+            for name, examples in self.examples.items()
+        }
 
     @property
     def embeddings(self) -> Embeddings:

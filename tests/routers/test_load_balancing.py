@@ -143,5 +143,9 @@ def test_configuration_errors() -> None:
         r"'round_robin', 'least_loaded', 'random'",
     ):
         LoadBalancingRouter("fastest")  # type: ignore[arg-type]
-    with pytest.raises(ConfigurationError, match=r"group names unknown agents \['Z'\]"):
+    with pytest.raises(
+        ConfigurationError,
+        match=r"LoadBalancingRouter\(agents=\.\.\.\) names unknown agent 'Z'; known agents: "
+        r"'A', 'B', 'C'\. Use one of these names \(they match case-insensitively\)\.",
+    ):
         create_network(agents=replicas(), router=LoadBalancingRouter(agents=["A", "Z"]))
