@@ -38,7 +38,8 @@ def make_route_node(
 
     A request router is asked once per run, a per-turn router before every turn. A
     request router with no opinion sends the request to ``fallback``, or raises
-    `RoutingError` when there is none.
+    `RoutingError` when there is none; a request router's ``low_confidence`` decision
+    goes to ``fallback`` too, when there is one.
     """
 
     async def route(state: GraphState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -94,7 +95,17 @@ def make_route_node(
             decision = replace(
                 decision,
                 agent=fallback,
+                fell_back=True,
                 reason=f"{decision.reason or 'no match'}; fell back to {fallback!r}",
+            )
+        elif decision.low_confidence and fallback is not None and not router.per_turn:
+            decision = replace(
+                decision,
+                agent=fallback,
+                fell_back=True,
+                low_confidence=False,
+                reason=f"{decision.reason}; low confidence, so the network's fallback "
+                f"{fallback!r} took it",
             )
         decision = check_decision(decision, agents, router=router.name)
         record = {**decision.to_dict(), "turn": turns, "finished": not decision.agents}

@@ -65,6 +65,8 @@ class RoutingDecision:
     """The router that decided; filled in by the network when empty."""
     low_confidence: bool = False
     """The best match scored below the router's threshold and there was no fallback."""
+    fell_back: bool = False
+    """No agent matched well enough, so the request went to a fallback agent."""
     contributions: dict[str, dict[str, float]] = field(default_factory=dict)
     """For composite routers: each member router's weighted scores."""
 
@@ -83,6 +85,7 @@ class RoutingDecision:
             "reason": self.reason,
             "router": self.router,
             "low_confidence": self.low_confidence,
+            "fell_back": self.fell_back,
             "contributions": {k: dict(v) for k, v in self.contributions.items()},
         }
 

@@ -255,6 +255,7 @@ class SemanticRouter(Router):
                 agent=self.fallback,
                 scores=by_agent,
                 router=self.name,
+                fell_back=True,
                 reason=f"{below}; fell back to {self.fallback!r}",
             )
         if self.strict:
