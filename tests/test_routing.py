@@ -46,6 +46,7 @@ async def test_function_router_picks_the_agent(state_store: object) -> None:
             "reason": "by_mode returned 'Writer'",
             "router": "by_mode",
             "low_confidence": False,
+            "fell_back": False,
             "contributions": {},
             "turn": 0,
             "finished": False,
