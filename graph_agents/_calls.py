@@ -23,6 +23,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.tool import invalid_tool_call, tool_call
 
+from ._checks import check_int, check_number
 from .exceptions import ModelProviderError
 
 if TYPE_CHECKING:
@@ -91,6 +92,13 @@ class RetryPolicy:
     """The longest wait between attempts."""
     backoff: float = 2.0
     """The factor the wait grows by after each attempt."""
+
+    def __post_init__(self) -> None:
+        owner = "RetryPolicy: "
+        check_int(self.max_attempts, "max_attempts", minimum=1, owner=owner)
+        check_number(self.initial_delay, "initial_delay", minimum=0, owner=owner)
+        check_number(self.max_delay, "max_delay", minimum=self.initial_delay, owner=owner)
+        check_number(self.backoff, "backoff", minimum=1, owner=owner)
 
     def delay(self, attempt: int) -> float:
         """The wait after failed attempt number ``attempt`` (1-based)."""

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ._checks import check_int
 from .exceptions import ConfigurationError
 from .tools import Tool, tool_from
 
@@ -62,10 +63,9 @@ class Agent:
                 f"Agent name {self.name!r} is empty. Give every agent a unique, non-empty name, "
                 "e.g. Agent(name='Researcher', ...)."
             )
-        if self.max_tool_rounds < 1:
-            raise ConfigurationError(
-                f"Agent {self.name!r}: max_tool_rounds={self.max_tool_rounds!r} must be at least 1."
-            )
+        check_int(
+            self.max_tool_rounds, "max_tool_rounds", minimum=1, owner=f"Agent {self.name!r}: "
+        )
         if self.compute_backend not in COMPUTE_BACKENDS:
             choices = ", ".join(repr(c) for c in COMPUTE_BACKENDS)
             raise ConfigurationError(

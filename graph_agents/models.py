@@ -24,6 +24,7 @@ from ._calls import (
     model_probe,
     stream_chat,
 )
+from ._checks import check_number
 from .exceptions import ConfigurationError, ModelProviderError
 
 if TYPE_CHECKING:
@@ -85,6 +86,9 @@ class OpenAIModelProvider:
     default_model: str | None = None
     """The model of agents that name none when the network or workflow has no
     ``default_model`` either; see `resolve_model` for the whole order."""
+
+    def __post_init__(self) -> None:
+        check_number(self.timeout, "timeout", above=0, owner=f"{type(self).__name__}: ")
 
     def chat_model(self, name: str) -> BaseChatModel:
         """Return a streaming ``ChatOpenAI`` for ``name``.

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._checks import check_int
 from ._runner import GraphRunner, Outcome, RunnerFacade, run_sync
 from .agent import Agent
 from .checkpoints import StateStoreLike
@@ -49,12 +50,8 @@ class Network(RunnerFacade):
         fallback: str | None = None,
         max_delegation_depth: int = 3,
     ):
-        if max_iterations < 1:
-            raise ConfigurationError(f"max_iterations={max_iterations!r} must be at least 1.")
-        if max_delegation_depth < 0:
-            raise ConfigurationError(
-                f"max_delegation_depth={max_delegation_depth!r} must be 0 or more."
-            )
+        check_int(max_iterations, "max_iterations", minimum=1, owner="create_network: ")
+        check_int(max_delegation_depth, "max_delegation_depth", minimum=0, owner="create_network: ")
         self.name = name
         self.max_iterations = max_iterations
         self.max_delegation_depth = max_delegation_depth
@@ -102,7 +99,7 @@ class Network(RunnerFacade):
         return await self._execute(
             self._input(query),
             query=query,
-            max_iterations=max_iterations,
+            max_iterations=self._iterations(max_iterations),
             thread_id=thread_id or str(uuid.uuid4()),
             callback=stream_callback,
             queue=None,
@@ -124,6 +121,7 @@ class Network(RunnerFacade):
             ConfigurationError: the thread has no checkpoint, or nothing left to run.
         """
 
+        iterations = self._iterations(max_iterations)
         current = await self._runner.get_state(thread_id)
         if current is not None and current.stop_reason is None:
             agent = current.active_agent
@@ -141,7 +139,7 @@ class Network(RunnerFacade):
         return await self._execute(
             None,
             query=snapshot.query,
-            max_iterations=max_iterations,
+            max_iterations=iterations,
             thread_id=thread_id,
             callback=stream_callback,
             queue=None,
@@ -187,12 +185,13 @@ class Network(RunnerFacade):
         ``run.failed``, after which the run's exception is raised.
         """
         inputs = self._input(query)
+        iterations = self._iterations(max_iterations)
 
         def start(queue: asyncio.Queue[Event]) -> Any:
             return self._execute(
                 inputs,
                 query=query,
-                max_iterations=max_iterations,
+                max_iterations=iterations,
                 thread_id=thread_id or str(uuid.uuid4()),
                 callback=None,
                 queue=queue,
@@ -206,8 +205,18 @@ class Network(RunnerFacade):
             await self._router.aclose()
         await self._runner.aclose()
 
+    def _iterations(self, max_iterations: int | None) -> int:
+        if max_iterations is None:
+            return self.max_iterations
+        return check_int(max_iterations, "max_iterations", minimum=1, owner="run: ")
+
     def _input(self, query: str) -> dict[str, Any]:
-        if not isinstance(query, str) or not query.strip():
+        if not isinstance(query, str):
+            raise ConfigurationError(
+                f"query must be a str, got {type(query).__name__} {query!r}; pass the user's "
+                "request text."
+            )
+        if not query.strip():
             raise ConfigurationError(f"query {query!r} is empty; pass the user's request text.")
         seeds: list[StateOp] = [("default", k, v) for k, v in self.state.to_dict().items()]
         return run_input(query, seeds=seeds)
@@ -217,12 +226,12 @@ class Network(RunnerFacade):
         inputs: dict[str, Any] | None,
         *,
         query: str,
-        max_iterations: int | None,
+        max_iterations: int,
         thread_id: str,
         callback: StreamCallback | None,
         queue: asyncio.Queue[Event] | None,
     ) -> RunResult:
-        iterations = max_iterations or self.max_iterations
+        iterations = max_iterations
         tracker = TurnTracker(self._router) if self._router is not None else None
         agents = {name: spec.agent for name, spec in self._agents.items()}
 

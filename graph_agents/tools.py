@@ -24,7 +24,7 @@ from typing import Any, cast, get_type_hints
 
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, PydanticUserError, ValidationError, create_model
 
 from .exceptions import ConfigurationError
 from .state import SharedState
@@ -137,7 +137,17 @@ def _from_function(
     fields: dict[str, Any] = {}
     for param in signature.parameters.values():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            continue
+            star = "*" if param.kind is param.VAR_POSITIONAL else "**"
+            raise ConfigurationError(
+                f"Tool {tool_name!r} takes {star}{param.name}, which has no JSON schema the "
+                "model could fill in. Give the tool named parameters with type hints, e.g. "
+                f"def {tool_name}(query: str, limit: int = 5)."
+            )
+        if param.kind is param.POSITIONAL_ONLY:
+            raise ConfigurationError(
+                f"Tool {tool_name!r}: parameter {param.name!r} is positional-only, but the "
+                "model passes arguments by name. Remove the '/' from its signature."
+            )
         annotation = hints.get(param.name, Any)
         if param.name == "state" or annotation is SharedState:
             state_param = param.name
@@ -158,7 +168,17 @@ def _from_function(
         __config__=ConfigDict(extra="forbid", arbitrary_types_allowed=True),
         **fields,
     )
-    parameters = _json_schema(args_model)
+    try:
+        parameters = _json_schema(args_model)
+    except PydanticUserError as exc:
+        bad = _unschematic(fields)
+        where = f"parameter {bad[0]!r} ({bad[1]})" if bad else "a parameter"
+        raise ConfigurationError(
+            f"Tool {tool_name!r}: {where} has no JSON schema, so the model cannot be told "
+            "how to fill it in. Annotate it with a JSON-compatible type (str, int, float, "
+            "bool, list, dict, a pydantic model, a TypedDict, an Enum or a Literal), or "
+            "take it from the shared state instead."
+        ) from exc
 
     async def invoke(arguments: dict[str, Any], state: SharedState) -> Any:
         try:
@@ -240,6 +260,19 @@ def _json_schema(model: type[BaseModel]) -> dict[str, Any]:
         prop.pop("title", None)
     schema.setdefault("properties", {})
     return schema
+
+
+def _unschematic(fields: dict[str, Any]) -> tuple[str, str] | None:
+    """The first parameter whose annotation has no JSON schema: its name and type."""
+    for name, (annotation, _default) in fields.items():
+        probe = create_model(
+            "probe", __config__=ConfigDict(arbitrary_types_allowed=True), value=(annotation, ...)
+        )
+        try:
+            probe.model_json_schema()
+        except PydanticUserError:
+            return name, getattr(annotation, "__name__", repr(annotation))
+    return None
 
 
 def _format_validation(tool: str, exc: ValidationError) -> str:

@@ -143,7 +143,7 @@ async def test_delegation_depth_is_bounded() -> None:
     result = await network.run("Recurse")
     assert result.agent_path == ["A", "B", "A"]
     assert result.tool_errors[0]["error"] == (
-        "Error: delegation is limited to 2 levels and this agent is already 2 deep; "
+        "Error: delegation is limited to 2 levels and this agent is already 2 levels deep; "
         "do the task yourself instead of 'ask_b'."
     )
     assert result.output == "gave up: gave up: gave up: " + result.tool_errors[0]["error"]

@@ -173,8 +173,9 @@ async def _run_call(
             )
         else:
             error = (
-                f"Error: delegation is limited to {ctx.max_depth} levels and this agent is "
-                f"already {ctx.depth} deep; do the task yourself instead of {tool_name!r}."
+                f"Error: delegation is limited to {_levels(ctx.max_depth)} and this agent is "
+                f"already {_levels(ctx.depth)} deep; do the task yourself instead of "
+                f"{tool_name!r}."
             )
     elif tool_name in spec.handoffs and call is not handoff:
         chosen = spec.handoffs[handoff["name"]] if handoff else "another agent"
@@ -217,6 +218,10 @@ async def _run_call(
         status="error" if error else "success",
     )
     return message, state._take_ops(), record
+
+
+def _levels(count: int) -> str:
+    return f"{count} level" if count == 1 else f"{count} levels"
 
 
 def best_output(state: GraphState, message: AIMessage) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from .._checks import check_int
 from ..agent import Agent
 from ..exceptions import ConfigurationError, WorkflowError
 from ..models import ModelProvider, RetryPolicy, resolve_model
@@ -122,10 +123,9 @@ class StepCompiler:
         if isinstance(step, LoopStep):
             if not callable(step.until):
                 raise WorkflowError(f"Step {step_id!r}: until={step.until!r} is not callable.")
-            if step.max_iterations < 1 or not step.body:
-                raise WorkflowError(
-                    f"Step {step_id!r}: a loop needs a body and max_iterations >= 1."
-                )
+            if not step.body:
+                raise WorkflowError(f"Step {step_id!r}: a loop needs a body; give it a step.")
+            check_int(step.max_iterations, "max_iterations", minimum=1, owner=f"Step {step_id!r}: ")
             children = tuple(self._compile(s, f"{step_id}_{i}") for i, s in enumerate(step.body, 1))
             return CompiledStep(step, step_id, children=children)
         raise WorkflowError(f"Unsupported step {step!r}.")

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Literal, get_args
 
+from .._checks import check_int, check_number
 from ..exceptions import ConfigurationError, RoutingError
 from .base import Probe, RouteContext, Router, RouterSetup, RoutingDecision, known_agent
 
@@ -70,12 +71,14 @@ class LoadBalancingRouter(Router):
             raise ConfigurationError(
                 f"LoadBalancingRouter: unknown strategy {strategy!r}; choose one of {choices}."
             )
-        if health_check_interval < 0:
-            raise ConfigurationError(
-                f"health_check_interval={health_check_interval!r} must be 0 (off) or more."
-            )
-        if failure_threshold < 1:
-            raise ConfigurationError(f"failure_threshold={failure_threshold!r} must be at least 1.")
+        check_number(
+            health_check_interval,
+            "health_check_interval",
+            minimum=0,
+            owner="LoadBalancingRouter: ",
+            meaning=" It is in seconds; 0 turns the checks off.",
+        )
+        check_int(failure_threshold, "failure_threshold", minimum=1, owner="LoadBalancingRouter: ")
         self.strategy: Strategy = strategy
         self.health_check_interval = health_check_interval
         self.group = list(agents) if agents is not None else None

@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
 
+from .._checks import check_number
 from ..embeddings import LocalEmbeddings, resolve_embeddings
 from ..exceptions import ConfigurationError, RoutingError
 from .adaptation import AdaptReport, TrainingClass, fine_tune
@@ -85,7 +86,17 @@ class SemanticRouter(Router):
     ):
         self.model = model
         self.similarity_threshold = (
-            similarity_threshold if similarity_threshold is not None else default_threshold(model)
+            check_number(
+                similarity_threshold,
+                "similarity_threshold",
+                minimum=-1.0,
+                maximum=1.0,
+                owner="SemanticRouter: ",
+                meaning=" Scores are cosine similarities, from -1 to 1; None picks a default "
+                "suited to the model.",
+            )
+            if similarity_threshold is not None
+            else default_threshold(model)
         )
         self.fallback = fallback
         self.examples = dict(examples or {})
