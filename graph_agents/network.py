@@ -19,7 +19,7 @@ from .nodes.compile import compile_agents, router_setup
 from .nodes.context import TurnTracker
 from .result import RunResult, result_from_values
 from .routers.base import RouterLike, as_router, known_agent
-from .state import NetworkState, StateOp
+from .state import NetworkState, StateOp, check_storable
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -218,6 +218,7 @@ class Network(RunnerFacade):
             )
         if not query.strip():
             raise ConfigurationError(f"query {query!r} is empty; pass the user's request text.")
+        check_storable(query, "query")
         seeds: list[StateOp] = [("default", k, v) for k, v in self.state.to_dict().items()]
         return run_input(query, seeds=seeds)
 

@@ -37,11 +37,59 @@ __all__ = [
     "StateOp",
     "StateView",
     "apply_state_ops",
+    "check_storable",
 ]
 
 StateOp = tuple[Literal["set", "append", "delete", "default"], str, Any]
 """One recorded write: ``("set", key, value)``, ``("append", key, item)``,
 ``("delete", key, None)``, or ``("default", key, value)`` (set only when missing)."""
+
+
+def check_storable(value: Any, where: str) -> None:
+    """Refuse text that some state store cannot keep exactly, whatever the store.
+
+    PostgreSQL cannot store a NUL character in text, and a lone surrogate is not valid
+    Unicode (no store can encode it as UTF-8; the others would silently alter it). Such
+    text is refused before anything is written, on every store alike, so a thread never
+    depends on which store holds it. Strings nested in dicts, lists, tuples and sets
+    (keys included) are checked too.
+
+    Raises:
+        ConfigurationError: ``value`` holds such text; the message names ``where``, the
+            character's position and the fix.
+    """
+    if isinstance(value, str):
+        problem = _text_problem(value)
+        if problem is not None:
+            from .exceptions import ConfigurationError
+
+            raise ConfigurationError(f"{where} {problem}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_storable(key, f"{where} (a key)")
+            check_storable(item, f"{where}[{key!r}]")
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for index, item in enumerate(value):
+            check_storable(item, f"{where}[{index}]")
+
+
+def _text_problem(text: str) -> str | None:
+    position = text.find("\x00")
+    if position >= 0:
+        return (
+            f"contains a NUL character (\\x00) at position {position}, which PostgreSQL "
+            "cannot store, so no state store accepts it. Remove it, or encode binary data "
+            "(e.g. base64) before passing it."
+        )
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return (
+            f"contains a lone surrogate {text[exc.start]!r} at position {exc.start}, which "
+            "is not valid Unicode and cannot be stored. Decode the text with "
+            "errors='replace' (or fix where it comes from) before passing it."
+        )
+    return None
 
 
 def apply_state_ops(current: Mapping[str, Any] | None, ops: list[StateOp]) -> dict[str, Any]:
@@ -152,6 +200,8 @@ class SharedState:
     def _record(self, op: StateOp) -> None:
         if not isinstance(op[1], str):
             raise TypeError(f"State keys must be strings, got {op[1]!r}.")
+        check_storable(op[1], "State key")
+        check_storable(op[2], f"State value {op[1]!r}")
         self._current = apply_state_ops(self._current, [op])
         self._ops.append(op)
 
@@ -178,6 +228,8 @@ class NetworkState:
         """Seed ``key`` with ``value`` for every later run."""
         if not isinstance(key, str):
             raise TypeError(f"State keys must be strings, got {key!r}.")
+        check_storable(key, "State key")
+        check_storable(value, f"State value {key!r}")
         self._values[key] = value
 
     def delete(self, key: str) -> None:

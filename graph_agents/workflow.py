@@ -21,7 +21,7 @@ from .models import ModelProvider, RetryPolicy
 from .nodes import RunContext
 from .nodes.workflow import build_workflow_graph, workflow_input
 from .nodes.workflow_compile import StepCompiler, loop_product, walk
-from .state import NetworkState, StateOp
+from .state import NetworkState, StateOp, check_storable
 from .steps import (
     AgentStep,
     Step,
@@ -150,6 +150,9 @@ class Workflow(RunnerFacade):
 
     def _input(self, inputs: Mapping[str, Any] | None) -> dict[str, Any]:
         given = dict(inputs or {})
+        for key, value in given.items():
+            check_storable(key, "Input name")
+            check_storable(value, f"Input {key!r}")
         seeds: list[StateOp] = [("default", k, v) for k, v in self.state.to_dict().items()]
         missing = sorted(self.required_inputs - set(given) - set(self.state.to_dict()))
         if missing:

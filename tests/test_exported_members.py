@@ -61,6 +61,7 @@ EXPECTED = {
         "PostgresStateStore",
         "SharedState",
         "SqliteStateStore",
+        "check_storable",
         "StateOp",
         "StateView",
         "apply_state_ops",

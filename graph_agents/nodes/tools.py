@@ -196,8 +196,8 @@ async def _run_call(
         except ToolCallError as exc:
             cause = exc.__cause__
             error = (
-                f"Error: tool {tool_name!r} raised {type(cause).__name__}: {cause}. "
-                "Fix the arguments or try another approach."
+                f"Error: tool {tool_name!r} raised {type(cause).__name__}: "
+                f"{str(cause).rstrip('.')}. Fix the arguments or try another approach."
             )
     record: dict[str, Any] | None = None
     if error is not None:
