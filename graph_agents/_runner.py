@@ -13,12 +13,14 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from .checkpoints import StateStoreLike, is_shareable_across_loops, open_checkpointer, thread_lock
 from .events import TERMINAL_EVENTS, Event, StreamCallback, _Emitter
 from .exceptions import ConcurrentRunError, ConfigurationError
 from .nodes.compile import thread_state_from_snapshot
+from .state import InMemoryStateStore
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -65,7 +67,6 @@ class GraphRunner:
         self.graph: CompiledStateGraph[Any, Any, Any, Any] = builder.compile(name=name)
         self._shared: _Opened | None = None
         self._per_loop: dict[asyncio.AbstractEventLoop, _Opened] = {}
-        self._running: set[str] = set()
 
     async def execute(
         self,
@@ -85,14 +86,22 @@ class GraphRunner:
         Raises:
             ConcurrentRunError: the thread has a run in progress, here or in another process.
         """
-        if thread_id in self._running:
+        claim = (store_identity(self.store, self), thread_id)
+        holder = _RUNNING.get(claim)
+        if holder is not None:
+            where = (
+                f"on {self.kind} {self.name!r}"
+                if holder is self
+                else f"in this process, on {holder.kind} {holder.name!r} (another object "
+                "using the same state store)"
+            )
             raise ConcurrentRunError(
-                f"Thread {thread_id!r} already has a run in progress on {self.kind} "
-                f"{self.name!r}. Wait for it to finish, or use another thread_id.",
+                f"Thread {thread_id!r} already has a run in progress {where}. Wait for it to "
+                "finish, or use another thread_id.",
                 thread_id=thread_id,
             )
         run_id = str(uuid.uuid4())
-        self._running.add(thread_id)
+        _RUNNING[claim] = self
         failed = True
         emitter = _Emitter(run_id=run_id, thread_id=thread_id, callback=callback, queue=queue)
         try:
@@ -114,7 +123,7 @@ class GraphRunner:
         finally:
             if on_end is not None:
                 on_end(failed)
-            self._running.discard(thread_id)
+            _RUNNING.pop(claim, None)
             await emitter.aclose()
             if emitter.callback_error is not None:
                 raise emitter.callback_error
@@ -179,9 +188,17 @@ class GraphRunner:
                 "start it with run(..., thread_id=...)."
             )
         if not snapshot.next:
+            if snapshot.stop_reason is None:
+                raise ConfigurationError(
+                    f"Thread {thread_id!r} has nothing left to run: its last run stopped "
+                    f"before it finished, at steps this {self.kind} {self.name!r} does not "
+                    "have (was its definition changed?). Resume it with the definition that "
+                    "started it, or start a new run with run()."
+                )
             raise ConfigurationError(
-                f"Thread {thread_id!r} has nothing left to run (its last run ended with "
-                f"stop_reason={snapshot.stop_reason!r}). Start a new run with run()."
+                f"Thread {thread_id!r} has nothing left to run: its last run already ended "
+                f"(stop_reason={snapshot.stop_reason!r}). Start a new run on it with "
+                f"run(..., thread_id={thread_id!r})."
             )
         return snapshot
 
@@ -207,6 +224,24 @@ class GraphRunner:
             opened = _Opened(graph=graph, saver=saver, stack=stack)
             self._per_loop[loop] = opened
         return opened
+
+
+_RUNNING: dict[tuple[object, str], GraphRunner] = {}
+"""The threads with a run in progress in this process, by state store, and their runners."""
+
+
+def store_identity(store: StateStoreLike, runner: GraphRunner) -> object:
+    """What identifies ``store``'s threads in this process: two runners that share threads
+    share this value. In-memory stores are private to their runner."""
+    from .state import PostgresStateStore, SqliteStateStore
+
+    if isinstance(store, SqliteStateStore):
+        return ("sqlite", str(Path(store.path).resolve()))
+    if isinstance(store, PostgresStateStore):
+        return ("postgres", store.dsn)
+    if store is None or isinstance(store, InMemoryStateStore):
+        return ("memory", id(runner))
+    return ("saver", id(store))
 
 
 class RunnerFacade:

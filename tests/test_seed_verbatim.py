@@ -9,7 +9,6 @@ leaves undefined are defined here, and the reviewer's ``fact_check`` puts the
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import pytest
@@ -142,21 +141,16 @@ async def test_seed_workflow_runs_verbatim(env: None, monkeypatch: pytest.Monkey
     assert result.state["research_history"] == ["AI Safety"]
 
 
-def _port_4000_free() -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", 4000))
-        except OSError:
-            return False
-    return True
-
-
 async def test_seed_hanzo_provider_network_runs_verbatim(
     env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The seed names http://localhost:4000/v1, so the stub listens exactly there.
-    assert _port_4000_free(), "port 4000 is taken; the seed's Hanzo snippet needs it free"
-    with OpenAIStubServer(["Hello from the router."], port=4000, api_key="your-key") as stub:
+    stub = OpenAIStubServer(["Hello from the router."], port=4000, api_key="your-key")
+    try:
+        stub.start()
+    except OSError as exc:
+        pytest.fail(f"port 4000 is taken ({exc}); the seed's Hanzo snippet needs it free")
+    with stub:
         monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # must not be used
         monkeypatch.setenv("OPENAI_API_KEY", "sk-unused")
         # --- the seed's lines, import root changed, agents=[...] filled in ---

@@ -137,8 +137,12 @@ def _ask_tool(peer: Agent) -> Tool:
     )
 
 
-def make_model_node(spec: CompiledAgent, retry: RetryPolicy) -> Node:
-    """The model step: call the agent's model on the conversation, streaming tokens."""
+def make_model_node(spec: CompiledAgent, retry: RetryPolicy, *, ends_run: bool = True) -> Node:
+    """The model step: call the agent's model on the conversation, streaming tokens.
+
+    ``ends_run``: an answer without tool calls finishes the run (no per-turn router
+    follows), so the step records ``stop_reason="completed"`` with it.
+    """
     name = spec.agent.name
 
     async def model_step(state: GraphState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -175,6 +179,8 @@ def make_model_node(spec: CompiledAgent, retry: RetryPolicy) -> Node:
                     for key, value in _usage(message).items():
                         usage[key] = usage.get(key, 0) + value
             update["output"] = message.text
+            if ends_run:
+                update["stop_reason"] = "completed"
         emitter.emit(
             "message.completed",
             {

@@ -74,7 +74,9 @@ def _builder(
     names = [spec.model_node for spec in agents]
     per_turn = router is not None and router.per_turn
     for spec in agents:
-        builder.add_node(spec.model_node, cast(Any, make_model_node(spec, retry)))
+        builder.add_node(
+            spec.model_node, cast(Any, make_model_node(spec, retry, ends_run=not per_turn))
+        )
         builder.add_node(spec.tool_node, cast(Any, make_tool_node(spec)))
         after_turn = ROUTE_NODE if per_turn else END
         builder.add_conditional_edges(

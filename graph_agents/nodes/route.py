@@ -52,7 +52,11 @@ def make_route_node(
         if state.get("stop_reason") or (not router.per_turn and state.get("routes")):
             # A request router answers once per request; a parallel step it chose ends
             # here with the merged answer.
-            return {**update, "route": {"agent": None, "finished": True}}
+            return {
+                **update,
+                "stop_reason": state.get("stop_reason") or "completed",
+                "route": {"agent": None, "finished": True},
+            }
         if turns >= ctx.max_iterations:
             return {
                 **update,
@@ -111,6 +115,8 @@ def make_route_node(
         record = {**decision.to_dict(), "turn": turns, "finished": not decision.agents}
         ctx.emitter.emit("route.decided", record)
         update.update({"route": record, "routes": [record], "rounds": 0})
+        if not decision.agents:
+            update["stop_reason"] = "completed"
         if len(decision.agents) == 1:
             update["active"] = decision.agents[0]
         if ctx.turns is not None:

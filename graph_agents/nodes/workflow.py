@@ -33,6 +33,7 @@ from .delegate import subgraph_input
 from .schema import add_usage, merge_dicts, merge_shared
 
 __all__ = [
+    "FINISH_NODE",
     "CompiledStep",
     "WorkflowState",
     "build_workflow_graph",
@@ -53,6 +54,8 @@ class WorkflowState(TypedDict, total=False):
     output: Any
     output_key: str | list[str] | None
     """The output_key of the step that produced ``output``; the branches' keys after a join."""
+    stop_reason: str | None
+    """``"completed"`` once every step ran; ``None`` while steps are left."""
 
 
 @dataclass(frozen=True)
@@ -74,8 +77,18 @@ def build_workflow_graph(steps: list[CompiledStep]) -> StateGraph[Any, Any, Any,
     exit_node = START
     for step in steps:
         exit_node = _add_step(builder, step, exit_node, in_parallel=False)
-    builder.add_edge(exit_node, END)
+    builder.add_node(FINISH_NODE, cast(Any, _finish))
+    builder.add_edge(exit_node, FINISH_NODE)
+    builder.add_edge(FINISH_NODE, END)
     return builder
+
+
+FINISH_NODE = "__finish__"
+"""The last node of every workflow: it records that the run completed."""
+
+
+async def _finish(state: WorkflowState) -> dict[str, Any]:
+    return {"stop_reason": "completed"}
 
 
 def workflow_input(inputs: Mapping[str, Any], seeds: list[StateOp]) -> dict[str, Any]:
@@ -88,6 +101,7 @@ def workflow_input(inputs: Mapping[str, Any], seeds: list[StateOp]) -> dict[str,
         "previous": None,
         "output": None,
         "output_key": None,
+        "stop_reason": None,
         "path": Overwrite([]),
         "branches": Overwrite({}),
         "loops": Overwrite({}),

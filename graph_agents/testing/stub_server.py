@@ -121,7 +121,12 @@ class OpenAIStubServer:
             self._script.extend(items)
 
     def start(self) -> OpenAIStubServer:
-        """Start serving on ``127.0.0.1:<port>`` (a free port when ``port`` is 0)."""
+        """Start serving on ``127.0.0.1:<port>`` (a free port when ``port`` is 0).
+
+        Starting a server that is already serving does nothing.
+        """
+        if self._server is not None:
+            return self
         handler = type("_Handler", (_Handler,), {"stub": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         self._server.daemon_threads = True
