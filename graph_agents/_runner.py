@@ -115,7 +115,7 @@ class GraphRunner:
                 final = await opened.graph.ainvoke(inputs, config, context=context(emitter))
             outcome = finish(final, thread_id, run_id)
             failed = False
-            emitter.emit("run.completed", outcome.event)
+            emitter.emit("run.completed", outcome.event, result=outcome.result)
             return outcome.result
         except BaseException as exc:
             emitter.emit("run.failed", {"error": str(exc), "error_type": type(exc).__name__})

@@ -56,6 +56,9 @@ class Event(BaseModel):
     """Position in the run's event sequence, from 0."""
     timestamp: float = Field(default_factory=time.time)
     """Seconds since the epoch."""
+    result: Any = Field(default=None, exclude=True, repr=False)
+    """On ``run.completed`` only: the very `RunResult` or `WorkflowResult` that ``run()``
+    returns (``data`` holds its JSON fields). Not part of the event's JSON."""
 
 
 StreamCallback = Callable[[Event], Awaitable[None] | None]
@@ -90,7 +93,12 @@ class _Emitter:
         return self._queue is not None or self._callback is not None
 
     def emit(
-        self, type: EventType, data: dict[str, Any] | None = None, *, agent: str | None = None
+        self,
+        type: EventType,
+        data: dict[str, Any] | None = None,
+        *,
+        agent: str | None = None,
+        result: Any = None,
     ) -> None:
         if not self.active:
             return
@@ -101,6 +109,7 @@ class _Emitter:
             run_id=self.run_id,
             thread_id=self.thread_id,
             seq=self._seq,
+            result=result,
         )
         self._seq += 1
         if self._queue is not None:

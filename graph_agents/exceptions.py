@@ -50,15 +50,47 @@ class WorkflowError(GraphAgentsError):
 class ModelProviderError(GraphAgentsError):
     """A model call failed for a reason retrying will not fix.
 
+    When the call was an agent's turn, the message starts with the agent (and the
+    workflow step) it was for.
+
     Attributes:
         model: The model name that was called.
         endpoint: The base URL that was called, when known.
+        agent: The agent whose turn called it, when known.
+        step: The workflow step that ran that agent, when known.
+        detail: The message without the agent and step.
     """
 
-    def __init__(self, message: str, *, model: str | None = None, endpoint: str | None = None):
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        *,
+        model: str | None = None,
+        endpoint: str | None = None,
+        agent: str | None = None,
+        step: str | None = None,
+    ):
+        where = []
+        if step is not None:
+            where.append(f"Step {step!r}")
+        if agent is not None:
+            where.append(f"agent {agent!r}" if where else f"Agent {agent!r}")
+        super().__init__(f"{', '.join(where)}: {message}" if where else message)
         self.model = model
         self.endpoint = endpoint
+        self.agent = agent
+        self.step = step
+        self.detail = message
+
+    def within(self, *, agent: str | None = None, step: str | None = None) -> ModelProviderError:
+        """The same error, attributed to ``agent`` and ``step`` (kept when ``None``)."""
+        return ModelProviderError(
+            self.detail,
+            model=self.model,
+            endpoint=self.endpoint,
+            agent=agent if agent is not None else self.agent,
+            step=step if step is not None else self.step,
+        )
 
 
 class ToolError(GraphAgentsError):

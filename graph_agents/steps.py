@@ -44,8 +44,13 @@ class Step:
         """Ask an agent (named case-insensitively) to do what the filled-in template says.
 
         ``{key}`` placeholders are filled from the run's inputs and the shared state,
-        which holds every earlier step's output under its ``output_key``. With a pydantic
+        which holds every earlier step's output under its ``output_key``; write literal
+        braces doubled (``'{{"title": ...}}'``). The previous step's output is appended as
+        context, unless the template already quotes it by its key. With a pydantic
         ``output_type`` the answer is parsed, stored, and its fields merged into state.
+
+        A step whose agent fails raises `WorkflowError` naming the step and the agent
+        (a model failure stays a `ModelProviderError`, naming both), with the cause chained.
         """
         return AgentStep(
             agent_name=agent_name,
@@ -77,7 +82,13 @@ class Step:
     def transform(
         fn: Callable[[Any], Any], *, output_key: str | None = None, name: str | None = None
     ) -> TransformStep:
-        """Compute a new output from the previous one (sync or async ``fn``)."""
+        """Compute a new output from the previous one (sync or async ``fn``).
+
+        ``fn`` receives the previous step's output as that step produced it: the answer
+        text of an agent step, the parsed object of an ``output_type`` step (also after a
+        resume from a checkpoint), a list in branch order after a parallel step, and
+        whatever a transform returned. Its return value is the step's output.
+        """
         return TransformStep(fn=fn, output_key=output_key, name=name)
 
     @staticmethod
@@ -156,6 +167,13 @@ def template_keys(template: str, *, step: str) -> list[str]:
             raise WorkflowError(
                 f"Step {step!r}: prompt template {template!r} has a positional placeholder; "
                 "name it, e.g. '{topic}'."
+            )
+        if not root.isidentifier():
+            raise WorkflowError(
+                f"Step {step!r}: prompt template {template!r} has the placeholder "
+                f"{{{name}}}, which is not a name. Placeholders look like '{{topic}}'; "
+                "for literal braces, double them: '{{' and '}}' (e.g. "
+                """'Reply as {{"title": ...}}')."""
             )
         keys.append(root)
     return keys

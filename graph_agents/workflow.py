@@ -19,7 +19,7 @@ from .events import Event, StreamCallback, _Emitter
 from .exceptions import WorkflowError
 from .models import ModelProvider, RetryPolicy
 from .nodes import RunContext
-from .nodes.workflow import build_workflow_graph, workflow_input
+from .nodes.workflow import Reviver, build_workflow_graph, to_jsonable, workflow_input
 from .nodes.workflow_compile import StepCompiler, loop_product, walk
 from .state import NetworkState, StateOp, check_storable
 from .steps import (
@@ -85,10 +85,13 @@ class Workflow(RunnerFacade):
         self.required_inputs = compiler.required_inputs(
             self.steps, inputs, known=set(self.state.to_dict())
         )
-        self._types = compiler.output_types
+        self._revive = Reviver(compiler.output_types)
         self._nodes = sum(1 for _ in walk(self.steps))
         self._runner = GraphRunner(
-            name=name, kind="workflow", builder=build_workflow_graph(self.steps), store=state_store
+            name=name,
+            kind="workflow",
+            builder=build_workflow_graph(self.steps, compiler.output_types),
+            store=state_store,
         )
 
     async def run(
@@ -179,12 +182,7 @@ class Workflow(RunnerFacade):
             outputs = {
                 key: self._revive(key, shared.get(key)) for key in self._keys() if key in shared
             }
-            output = final.get("output")
-            output_key = final.get("output_key")
-            if isinstance(output_key, list) and isinstance(output, list):
-                output = [self._revive(k, item) for k, item in zip(output_key, output, strict=True)]
-            else:
-                output = self._revive(output_key, output)
+            output = self._revive(final.get("output_key"), final.get("output"))
             result = WorkflowResult(
                 output=output,
                 outputs=outputs,
@@ -196,7 +194,11 @@ class Workflow(RunnerFacade):
             )
             return Outcome(
                 result,
-                {"output": repr(result.output)[:2000], "path": result.path, "usage": result.usage},
+                {
+                    "output": to_jsonable(result.output),
+                    "path": result.path,
+                    "usage": result.usage,
+                },
             )
 
         result: WorkflowResult = await self._runner.execute(
@@ -210,12 +212,6 @@ class Workflow(RunnerFacade):
             queue=queue,
         )
         return result
-
-    def _revive(self, key: str | None, value: Any) -> Any:
-        output_type = self._types.get(key or "")
-        if output_type is not None and isinstance(value, dict):
-            return output_type.model_validate(value)
-        return value
 
     def _keys(self) -> list[str]:
         return [

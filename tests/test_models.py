@@ -118,7 +118,7 @@ async def test_no_endpoint_fails_at_run_with_what_to_set(
     with pytest.raises(ModelProviderError) as caught:
         await network.run("hello")
     assert str(caught.value) == (
-        "No endpoint is configured for model 'gpt-4o-mini': no API key for "
+        "Agent 'A': No endpoint is configured for model 'gpt-4o-mini': no API key for "
         "https://api.openai.com/v1. Set OPENAI_API_KEY (and OPENAI_BASE_URL for another "
         "OpenAI-compatible server), or pass create_network(model_provider="
         "OpenAIModelProvider(api_key=..., base_url=...)) or a BaseChatModel as Agent(model=...)."

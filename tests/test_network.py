@@ -142,7 +142,7 @@ async def test_output_type_failing_twice_raises() -> None:
     agent = Agent("Judge", "Judge.", model=model, output_type=Verdict)
     with pytest.raises(
         ModelProviderError,
-        match=r"Agent 'Judge': model 'scripted' answered "
+        match=r"Agent 'Judge': Model 'scripted' answered "
         r"twice with output that does not match Verdict",
     ):
         await create_network(agents=[agent]).run("Judge this")

@@ -101,7 +101,7 @@ async def test_both_branches_of_the_seed_workflow(score: int, last: str) -> None
     else:
         assert result.output == {
             "status": "approved",
-            "content": {"review_score": 9, "feedback": "needs depth"},
+            "content": Review(review_score=9, feedback="needs depth"),
         }
 
 

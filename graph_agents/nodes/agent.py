@@ -161,18 +161,24 @@ def make_model_node(spec: CompiledAgent, retry: RetryPolicy, *, ends_run: bool =
         async def on_delta(text: str) -> None:
             emitter.emit("message.delta", {"delta": text}, agent=name)
 
-        message = await stream_chat(
-            spec.bound,
-            prompt,
-            base_model=spec.model,
-            on_delta=on_delta if emitter.active else None,
-            retry=retry,
-        )
+        try:
+            message = await stream_chat(
+                spec.bound,
+                prompt,
+                base_model=spec.model,
+                on_delta=on_delta if emitter.active else None,
+                retry=retry,
+            )
+        except ModelProviderError as exc:
+            raise exc.within(agent=name) from exc
         usage = _usage(message)
         new_messages: list[BaseMessage] = [message]
         if not (message.tool_calls or message.invalid_tool_calls):
             if spec.agent.output_type is not None:
-                parsed, message, extra = await _parse_output(spec, prompt, message, retry)
+                try:
+                    parsed, message, extra = await _parse_output(spec, prompt, message, retry)
+                except ModelProviderError as exc:
+                    raise exc.within(agent=name) from exc
                 new_messages = [*new_messages[:-1], *extra, message]
                 update["parsed"] = parsed.model_dump(mode="json")
                 if extra:
@@ -224,11 +230,12 @@ async def _parse_output(
         except ValidationError as second:
             name, endpoint = describe_model(spec.model)
             raise ModelProviderError(
-                f"Agent {spec.agent.name!r}: model {name!r} answered twice with output that "
-                f"does not match {output_type.__name__}: {second}. Use a model that follows "
-                "JSON instructions, or loosen the output_type.",
+                f"Model {name!r} answered twice with output that does not match "
+                f"{output_type.__name__}: {second}. Use a model that follows JSON "
+                "instructions, or loosen the output_type.",
                 model=name,
                 endpoint=endpoint,
+                agent=spec.agent.name,
             ) from second
         return parsed, retried, [message, correction]
 

@@ -15,19 +15,30 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import operator
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, replace
 from typing import Annotated, Any, TypedDict, cast
 
 from langchain_core.messages import HumanMessage
+from langgraph.errors import GraphBubbleUp
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
+from pydantic import BaseModel
 
-from ..exceptions import WorkflowError
+from ..exceptions import GraphAgentsError, ModelProviderError, WorkflowError
 from ..state import StateOp, StateView
-from ..steps import AgentStep, ConditionalStep, LoopStep, ParallelStep, Step, TransformStep
+from ..steps import (
+    AgentStep,
+    ConditionalStep,
+    LoopStep,
+    ParallelStep,
+    Step,
+    TransformStep,
+    template_keys,
+)
 from .context import RunContext
 from .delegate import subgraph_input
 from .schema import add_usage, merge_dicts, merge_shared
@@ -35,9 +46,11 @@ from .schema import add_usage, merge_dicts, merge_shared
 __all__ = [
     "FINISH_NODE",
     "CompiledStep",
+    "Reviver",
     "WorkflowState",
     "build_workflow_graph",
     "entry_node",
+    "to_jsonable",
     "workflow_input",
 ]
 
@@ -71,12 +84,19 @@ class CompiledStep:
     otherwise: CompiledStep | None = None
 
 
-def build_workflow_graph(steps: list[CompiledStep]) -> StateGraph[Any, Any, Any, Any]:
-    """Build the (uncompiled) graph that runs ``steps`` in order."""
+def build_workflow_graph(
+    steps: list[CompiledStep], output_types: Mapping[str, type[BaseModel]]
+) -> StateGraph[Any, Any, Any, Any]:
+    """Build the (uncompiled) graph that runs ``steps`` in order.
+
+    ``output_types`` maps output keys to the ``output_type`` of the step that writes
+    them: checkpoints hold such outputs as dicts, and transforms receive them parsed.
+    """
     builder: StateGraph[Any, Any, Any, Any] = StateGraph(WorkflowState, context_schema=RunContext)
+    reviver = Reviver(output_types)
     exit_node = START
     for step in steps:
-        exit_node = _add_step(builder, step, exit_node, in_parallel=False)
+        exit_node = _add_step(builder, step, exit_node, in_parallel=False, reviver=reviver)
     builder.add_node(FINISH_NODE, cast(Any, _finish))
     builder.add_edge(exit_node, FINISH_NODE)
     builder.add_edge(FINISH_NODE, END)
@@ -109,12 +129,29 @@ def workflow_input(inputs: Mapping[str, Any], seeds: list[StateOp]) -> dict[str,
     }
 
 
+class Reviver:
+    """Turns stored outputs back into what their steps produced (``output_type`` objects)."""
+
+    def __init__(self, output_types: Mapping[str, type[BaseModel]]):
+        self._types = dict(output_types)
+
+    def __call__(self, key: str | list[str] | None, value: Any) -> Any:
+        """``value`` as the step(s) behind ``key`` produced it; a list after a parallel step."""
+        if isinstance(key, list) and isinstance(value, list):
+            return [self(k, item) for k, item in zip(key, value, strict=True)]
+        output_type = self._types.get(key) if isinstance(key, str) else None
+        if output_type is not None and isinstance(value, dict):
+            return output_type.model_validate(value)
+        return value
+
+
 def _add_step(
     builder: StateGraph[Any, Any, Any, Any],
     step: CompiledStep,
     previous: str | None,
     *,
     in_parallel: bool,
+    reviver: Reviver,
 ) -> str:
     """Add ``step`` after node ``previous`` (``None``: a conditional edge leads in).
 
@@ -126,7 +163,7 @@ def _add_step(
         node = (
             _agent_node(step, in_parallel)
             if isinstance(kind, AgentStep)
-            else _transform_node(step, in_parallel)
+            else _transform_node(step, in_parallel, reviver)
         )
         builder.add_node(entry, cast(Any, node))
     else:
@@ -145,7 +182,10 @@ def _add_step(
         return entry
     done = f"{step.id}_end"
     if isinstance(kind, ParallelStep):
-        exits = [_add_step(builder, branch, entry, in_parallel=True) for branch in step.children]
+        exits = [
+            _add_step(builder, branch, entry, in_parallel=True, reviver=reviver)
+            for branch in step.children
+        ]
         keys = [_output_key(branch) for branch in step.children]
         builder.add_node(done, cast(Any, _join_node(keys, in_parallel)))
         builder.add_edge(exits, done)
@@ -153,18 +193,24 @@ def _add_step(
     builder.add_node(done, cast(Any, _noop))
     if isinstance(kind, ConditionalStep):
         targets: dict[Hashable, str] = {"then": entry_node(step.children[0]), "else": done}
-        builder.add_edge(_add_step(builder, step.children[0], None, in_parallel=in_parallel), done)
+        builder.add_edge(
+            _add_step(builder, step.children[0], None, in_parallel=in_parallel, reviver=reviver),
+            done,
+        )
         if step.otherwise is not None:
             targets["else"] = entry_node(step.otherwise)
             builder.add_edge(
-                _add_step(builder, step.otherwise, None, in_parallel=in_parallel), done
+                _add_step(builder, step.otherwise, None, in_parallel=in_parallel, reviver=reviver),
+                done,
             )
         builder.add_conditional_edges(entry, _branch_edge(step.id), targets)
         return done
     if isinstance(kind, LoopStep):
         exit_node = entry
         for child in step.children:
-            exit_node = _add_step(builder, child, exit_node, in_parallel=in_parallel)
+            exit_node = _add_step(
+                builder, child, exit_node, in_parallel=in_parallel, reviver=reviver
+            )
         check = f"{step.id}_until"
         builder.add_node(check, cast(Any, _loop_node(step.id, kind)))
         builder.add_edge(exit_node, check)
@@ -202,16 +248,33 @@ def _agent_node(step: CompiledStep, in_parallel: bool) -> Callable[..., Any]:
     assert step.agent is not None
     agent = step.agent
 
+    placeholders = set(template_keys(kind.prompt_template, step=step.id))
+
     async def run_agent(state: WorkflowState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         shared = state.get("shared") or {}
         prompt = _fill(kind.prompt_template, shared, step=step.id)
         previous = state.get("previous")
-        if previous not in (None, "", []):
+        previous_keys = state.get("output_key")
+        keys = previous_keys if isinstance(previous_keys, list) else [previous_keys]
+        # A template that already quotes the previous output gets no second copy of it.
+        if previous not in (None, "", []) and not placeholders.intersection(k for k in keys if k):
             prompt = f"{prompt}\n\nContext from the previous step:\n{_as_text(previous)}"
         ctx = replace(runtime.context, depth=runtime.context.depth + 1)
-        final = await graph.ainvoke(
-            subgraph_input(agent, [HumanMessage(prompt)], shared), context=ctx
-        )
+        try:
+            final = await graph.ainvoke(
+                subgraph_input(agent, [HumanMessage(prompt)], shared), context=ctx
+            )
+        except ModelProviderError as exc:
+            raise exc.within(agent=agent, step=step.id) from exc
+        except (GraphBubbleUp, GraphAgentsError):
+            raise
+        except Exception as exc:
+            raise WorkflowError(
+                f"Step {step.id!r} (agent {agent!r}) failed: {type(exc).__name__}: "
+                f"{str(exc).rstrip('.')}. "
+                "Completed steps are checkpointed; fix the cause, then call "
+                "workflow.resume(thread_id)."
+            ) from exc
         output: Any = final.get("parsed") if kind.output_type is not None else final["output"]
         ops: list[StateOp] = [*final.get("journal", []), ("set", key, output)]
         if kind.output_type is not None and isinstance(output, dict):
@@ -224,13 +287,13 @@ def _agent_node(step: CompiledStep, in_parallel: bool) -> Callable[..., Any]:
     return run_agent
 
 
-def _transform_node(step: CompiledStep, in_parallel: bool) -> Callable[..., Any]:
+def _transform_node(step: CompiledStep, in_parallel: bool, reviver: Reviver) -> Callable[..., Any]:
     kind = step.step
     assert isinstance(kind, TransformStep)
     key = _output_key(step)
 
     async def run_transform(state: WorkflowState) -> dict[str, Any]:
-        previous = state.get("previous")
+        previous = reviver(state.get("output_key"), state.get("previous"))
         try:
             if inspect.iscoroutinefunction(kind.fn):
                 output = await kind.fn(previous)
@@ -345,4 +408,20 @@ class _Strict(dict[str, Any]):
 def _as_text(value: Any) -> str:
     if isinstance(value, list):
         return "\n\n".join(_as_text(v) for v in value)
-    return value if isinstance(value, str) else repr(value)
+    if isinstance(value, str):
+        return value
+    return json.dumps(to_jsonable(value), ensure_ascii=False)
+
+
+def to_jsonable(value: Any) -> Any:
+    """``value`` as JSON-ready data: pydantic models dumped, containers walked, and
+    anything else JSON cannot hold as its ``str``."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
