@@ -38,7 +38,9 @@ R = TypeVar("R")
 class _Opened:
     graph: CompiledStateGraph[Any, Any, Any, Any]
     saver: Any
-    stack: contextlib.AsyncExitStack | None
+    closer: asyncio.Task[None] | None = None
+    """Closes the store connections when cancelled: by ``aclose()``, or by the event loop
+    itself when it shuts down (``asyncio.run`` cancels every task before it closes)."""
 
 
 @dataclass(frozen=True)
@@ -205,15 +207,17 @@ class GraphRunner:
     async def aclose(self) -> None:
         """Close the state store connections this event loop opened."""
         opened = self._per_loop.pop(asyncio.get_running_loop(), None)
-        if opened is not None and opened.stack is not None:
-            await opened.stack.aclose()
+        if opened is not None and opened.closer is not None:
+            opened.closer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await opened.closer
 
     async def _open(self) -> _Opened:
         if is_shareable_across_loops(self.store):
             if self._shared is None:
                 async with open_checkpointer(self.store) as saver:
                     graph = self._builder.compile(checkpointer=saver, name=self.name)
-                    self._shared = _Opened(graph=graph, saver=saver, stack=None)
+                    self._shared = _Opened(graph=graph, saver=saver)
             return self._shared
         loop = asyncio.get_running_loop()
         opened = self._per_loop.get(loop)
@@ -221,9 +225,24 @@ class GraphRunner:
             stack = contextlib.AsyncExitStack()
             saver = await stack.enter_async_context(open_checkpointer(self.store))
             graph = self._builder.compile(checkpointer=saver, name=self.name)
-            opened = _Opened(graph=graph, saver=saver, stack=stack)
+            opened = _Opened(graph=graph, saver=saver)
+            # A script that never calls aclose() still closes its connections cleanly:
+            # the loop cancels this task at shutdown, before it closes itself, and the
+            # task closes them then (otherwise the loop would finalise the open async
+            # generators after the fact, and print tracebacks).
+            opened.closer = loop.create_task(self._close_when_cancelled(loop, opened, stack))
             self._per_loop[loop] = opened
         return opened
+
+    async def _close_when_cancelled(
+        self, loop: asyncio.AbstractEventLoop, opened: _Opened, stack: contextlib.AsyncExitStack
+    ) -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            if self._per_loop.get(loop) is opened:
+                del self._per_loop[loop]
+            await stack.aclose()
 
 
 _RUNNING: dict[tuple[object, str], GraphRunner] = {}
