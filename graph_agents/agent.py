@@ -6,9 +6,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._checks import check_int
+from ._checks import check_int, check_number
 from .exceptions import ConfigurationError
-from .tools import Tool, tool_from
+from .tools import DEFAULT_TOOL_TIMEOUT, Tool, tool_from
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -54,6 +54,10 @@ class Agent:
     max_tool_rounds: int = field(default=10)
     """The most model/tool rounds one turn may take before it stops with
     ``stop_reason="max_tool_rounds"``."""
+    tool_timeout: float | None = field(default=DEFAULT_TOOL_TIMEOUT)
+    """Seconds one call of this agent's tools may take (300 by default) before it is
+    cancelled and a timeout error goes back to the model; ``None`` for no limit. A tool's
+    own ``timeout`` (``tool_from(fn, timeout=...)``) takes precedence."""
 
     _tools: tuple[Tool, ...] = field(default=(), init=False, repr=False)
 
@@ -63,9 +67,16 @@ class Agent:
                 f"Agent name {self.name!r} is empty. Give every agent a unique, non-empty name, "
                 "e.g. Agent(name='Researcher', ...)."
             )
-        check_int(
-            self.max_tool_rounds, "max_tool_rounds", minimum=1, owner=f"Agent {self.name!r}: "
-        )
+        owner = f"Agent {self.name!r}: "
+        check_int(self.max_tool_rounds, "max_tool_rounds", minimum=1, owner=owner)
+        if self.tool_timeout is not None:
+            check_number(
+                self.tool_timeout,
+                "tool_timeout",
+                above=0,
+                owner=owner,
+                meaning=" It is in seconds; None means no limit.",
+            )
         if self.compute_backend not in COMPUTE_BACKENDS:
             choices = ", ".join(repr(c) for c in COMPUTE_BACKENDS)
             raise ConfigurationError(

@@ -15,21 +15,45 @@ error is recorded.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import enum
 import inspect
 import json
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast, get_type_hints
+from typing import Any, Final, cast, get_type_hints
 
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, ConfigDict, PydanticUserError, ValidationError, create_model
 
+from ._checks import check_number
 from .exceptions import ConfigurationError
 from .state import SharedState
 
-__all__ = ["Tool", "ToolArgumentsError", "ToolCallError", "tool_from"]
+__all__ = [
+    "AGENT_TIMEOUT",
+    "DEFAULT_TOOL_TIMEOUT",
+    "Tool",
+    "ToolArgumentsError",
+    "ToolCallError",
+    "tool_from",
+]
+
+DEFAULT_TOOL_TIMEOUT = 300.0
+"""Seconds a tool call may take before it is cancelled, unless the agent or tool says
+otherwise (``Agent(tool_timeout=...)``, ``tool_from(fn, timeout=...)``)."""
+
+
+class _AgentTimeout(enum.Enum):
+    AGENT = "agent"
+
+
+AGENT_TIMEOUT: Final = _AgentTimeout.AGENT
+"""A tool's ``timeout`` when it uses its agent's ``tool_timeout`` (the default)."""
+
+ToolTimeout = float | None | _AgentTimeout
 
 _NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
@@ -63,6 +87,9 @@ class Tool:
     """The underlying callable."""
     requires_approval: bool = False
     """Pause the run for human approval before this tool runs."""
+    timeout: ToolTimeout = AGENT_TIMEOUT
+    """Seconds one call may take before it is cancelled and its error goes back to the
+    model; ``None`` for no limit; `AGENT_TIMEOUT` for the agent's ``tool_timeout``."""
     _invoke: Callable[[dict[str, Any], SharedState], Awaitable[Any]] = field(repr=False)
 
     async def invoke(self, arguments: Mapping[str, Any], state: SharedState) -> Any:
@@ -92,6 +119,7 @@ def tool_from(
     name: str | None = None,
     description: str | None = None,
     requires_approval: bool = False,
+    timeout: ToolTimeout = AGENT_TIMEOUT,
 ) -> Tool:
     """Turn a function, a LangChain ``BaseTool`` or a `Tool` into a `Tool`.
 
@@ -100,22 +128,32 @@ def tool_from(
         name: Overrides the function's name.
         description: Overrides the docstring.
         requires_approval: Pause the run for human approval before the tool runs.
+        timeout: Seconds one call may take; ``None`` for no limit; by default the
+            agent's ``tool_timeout``. An async tool that runs over is cancelled; a sync
+            tool's thread cannot be stopped, so its result is ignored. Either way the
+            model is told the call timed out, and the run goes on.
 
     Raises:
         ConfigurationError: ``obj`` is not callable, its name is not a valid tool name,
-            or a synchronous function asks for the (async) shared state.
+            a synchronous function asks for the (async) shared state, or ``timeout`` is
+            not a positive number.
     """
+    if timeout is not AGENT_TIMEOUT and timeout is not None:
+        check_number(timeout, "timeout", above=0, owner="tool_from: ")
     if isinstance(obj, Tool):
-        return obj
+        return dataclasses.replace(obj, timeout=timeout) if timeout is not AGENT_TIMEOUT else obj
     if isinstance(obj, BaseTool):
-        return _from_langchain(obj, requires_approval=requires_approval)
-    if not callable(obj):
+        tool = _from_langchain(obj, requires_approval=requires_approval)
+    elif not callable(obj):
         raise ConfigurationError(
             f"Tool {obj!r} is not callable. Pass a function, a LangChain BaseTool or a Tool."
         )
-    return _from_function(
-        obj, name=name, description=description, requires_approval=requires_approval
-    )
+    else:
+        tool = _from_function(
+            obj, name=name, description=description, requires_approval=requires_approval
+        )
+    tool.timeout = timeout
+    return tool
 
 
 def _from_function(

@@ -66,7 +66,14 @@ EXPECTED = {
         "StateView",
         "apply_state_ops",
     ],
-    "graph_agents.tools": ["Tool", "ToolArgumentsError", "ToolCallError", "tool_from"],
+    "graph_agents.tools": [
+        "AGENT_TIMEOUT",
+        "DEFAULT_TOOL_TIMEOUT",
+        "Tool",
+        "ToolArgumentsError",
+        "ToolCallError",
+        "tool_from",
+    ],
     "graph_agents.models": [
         "DEFAULT_MODEL",
         "MODEL_ENV",

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, InvalidToolCall, ToolCall, ToolMessage
 
+from ..exceptions import ToolError
 from ..state import SharedState, StateOp
-from ..tools import ToolArgumentsError, ToolCallError, render_tool_result
+from ..tools import AGENT_TIMEOUT, ToolArgumentsError, ToolCallError, render_tool_result
 from .context import RunContext
 
 if TYPE_CHECKING:
@@ -187,10 +188,18 @@ async def _run_call(
         known = ", ".join(repr(t) for t in spec.tools) or "none"
         error = f"Error: there is no tool named {tool_name!r}. Available tools: {known}."
     else:
+        limit = spec.agent.tool_timeout if tool.timeout is AGENT_TIMEOUT else tool.timeout
         try:
             args = call.get("args")
-            result = await tool.invoke(args if isinstance(args, dict) else {}, state)
+            invocation = tool.invoke(args if isinstance(args, dict) else {}, state)
+            result = await (invocation if limit is None else asyncio.wait_for(invocation, limit))
             content = render_tool_result(result)
+        except TimeoutError:
+            timed_out = ToolError(
+                f"Tool {tool_name!r} did not finish within {limit:g} s and was cancelled.",
+                tool=tool_name,
+            )
+            error = f"Error: {timed_out} Try a smaller request, or another approach."
         except ToolArgumentsError as exc:
             error = f"Error: {exc}"
         except ToolCallError as exc:
