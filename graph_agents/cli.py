@@ -23,6 +23,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     demo.add_argument("--thread", default=None, help="continue this thread id")
     args = parser.parse_args(argv)
+    from . import embeddings
+
+    embeddings.PROGRESS = True  # a person is watching: show model loading progress
     if args.command == "demo":
         return asyncio.run(_demo(args.query, args.state, args.thread))
     parser.error(f"unknown command {args.command!r}")
@@ -48,6 +51,7 @@ async def _demo(query: str, state_path: str, thread_id: str | None) -> int:
             print(f"\n  => handoff to {event.data['to']}", end="")
 
     async with network:
+        await network.warmup()
         result = await network.run(query, thread_id=thread_id, stream_callback=show)
     print("\n")
     print(f"output:     {result.output}")

@@ -13,8 +13,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +32,11 @@ __all__ = ["LocalEmbeddings", "resolve_embeddings"]
 
 _model_lock = threading.Lock()
 _shared_model: Any = None
+
+
+PROGRESS = False
+"""Show the libraries' progress bars while a local model loads. Off by default, so that
+library users' processes print nothing; the ``graph-agents`` CLI turns it on."""
 
 
 def _load(path: str | os.PathLike[str] | None) -> Any:
@@ -53,7 +61,24 @@ def _load(path: str | os.PathLike[str] | None) -> Any:
             "sentence-transformers model was saved to (LocalEmbeddings.save), or no path "
             "for the packaged MiniLM."
         )
-    return SentenceTransformer(str(path), device="cpu", local_files_only=True)
+    with _progress_bars(PROGRESS):
+        return SentenceTransformer(str(path), device="cpu", local_files_only=True)
+
+
+@contextlib.contextmanager
+def _progress_bars(enabled: bool) -> Iterator[None]:
+    """Turn the transformers / Hugging Face progress bars on or off for the block."""
+    # transformers is untyped; its switches take no arguments and return nothing.
+    hf_logging: Any = importlib.import_module("transformers.utils.logging")
+    before = hf_logging.is_progress_bar_enabled()
+    if enabled == before:
+        yield
+        return
+    (hf_logging.enable_progress_bar if enabled else hf_logging.disable_progress_bar)()
+    try:
+        yield
+    finally:
+        (hf_logging.enable_progress_bar if before else hf_logging.disable_progress_bar)()
 
 
 def _local_model() -> Any:

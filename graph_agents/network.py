@@ -199,6 +199,12 @@ class Network(RunnerFacade):
 
         return self._runner.stream(start)
 
+    async def warmup(self) -> None:
+        """Do the router's slow first-use work now (e.g. load a local embedding model and
+        embed the agents' profiles), so the first request is as fast as the rest."""
+        if self._router is not None:
+            await self._router.warmup(self.agents)
+
     async def aclose(self) -> None:
         """Close the state store connections this event loop opened, and the router's work."""
         if self._router is not None:

@@ -192,6 +192,11 @@ class Router(ABC):
     def released(self, agent: str, *, failed: bool) -> None:  # noqa: B027 - optional hook
         """That turn ended; ``failed`` when it raised."""
 
+    async def warmup(self, agents: Sequence[Agent] = ()) -> None:  # noqa: B027 - optional hook
+        """Do the slow first-use work now (load models, embed profiles), so the first
+        request is as fast as the rest. ``network.warmup()`` calls it with the network's
+        agents; the CLI calls that at start."""
+
     async def aclose(self) -> None:  # noqa: B027 - optional hook, most routers hold nothing
         """Release background work (health checks, clients); the network calls it."""
 

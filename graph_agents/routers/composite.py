@@ -113,6 +113,10 @@ class RoutingStrategy(Router):
         for _, router, _ in self.members:
             router.released(agent, failed=failed)
 
+    async def warmup(self, agents: Sequence[Agent] = ()) -> None:
+        """Warm every member up."""
+        await asyncio.gather(*(router.warmup(agents) for _, router, _ in self.members))
+
     async def aclose(self) -> None:
         for _, router, _ in self.members:
             await router.aclose()

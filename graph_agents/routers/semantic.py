@@ -242,6 +242,21 @@ class SemanticRouter(Router):
         self._profile, self._cache_key = None, None
         return report
 
+    async def warmup(self, agents: Sequence[Agent] = ()) -> None:
+        """Load the embedding model, embed the agents' profiles and one request, now.
+
+        The first request otherwise pays for all three (seconds for the local model).
+        Without ``agents``, the network's (after ``create_network``) are used; with
+        neither, only the model is loaded.
+        """
+        known = agents or self._agents
+        embeddings = await asyncio.to_thread(lambda: self.embeddings)
+        if isinstance(embeddings, LocalEmbeddings):
+            await asyncio.to_thread(lambda: embeddings.model)
+        if known:
+            await self._profile_for(known)
+            await self._embed_query("warm up")
+
     def _known_agents(self, method: str, agents: Sequence[Agent] | None) -> Sequence[Agent]:
         agents = agents or self._agents
         if not agents:
