@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import json
 import os
 import threading
 from collections.abc import Iterator
@@ -28,7 +29,7 @@ from .exceptions import ConfigurationError
 if TYPE_CHECKING:
     from .models import ModelProvider
 
-__all__ = ["LocalEmbeddings", "resolve_embeddings"]
+__all__ = ["SETTINGS_FILE", "LocalEmbeddings", "resolve_embeddings"]
 
 _model_lock = threading.Lock()
 _shared_model: Any = None
@@ -89,6 +90,11 @@ def _local_model() -> Any:
         return _shared_model
 
 
+SETTINGS_FILE = "graph_agents_router.json"
+"""Written beside a saved model: the routing settings (threshold, fit and adapt reports)
+that were decided for it, so that a reloaded router routes exactly as the saved one."""
+
+
 class LocalEmbeddings(Embeddings):
     """Offline sentence-transformers embeddings (L2-normalised).
 
@@ -97,11 +103,24 @@ class LocalEmbeddings(Embeddings):
             and shared), the directory of a saved sentence-transformers model, or a
             loaded ``SentenceTransformer``.
         batch_size: Texts encoded per forward pass.
+
+    Attributes:
+        settings: Routing settings that travel with the model: `SemanticRouter.fit` and
+            `SemanticRouter.adapt` record theirs here, `save` writes them beside the
+            weights, and loading a directory reads them back.
     """
 
     def __init__(self, model: str | os.PathLike[str] | Any = None, *, batch_size: int = 64):
         self.batch_size = batch_size
-        self._model: Any = _load(model) if isinstance(model, (str, os.PathLike)) else model
+        self.settings: dict[str, Any] = {}
+        self._model: Any = None
+        if isinstance(model, (str, os.PathLike)):
+            self._model = _load(model)
+            saved = Path(model) / SETTINGS_FILE
+            if saved.is_file():
+                self.settings = json.loads(saved.read_text(encoding="utf-8"))
+        else:
+            self._model = model
 
     @property
     def model(self) -> Any:
@@ -109,9 +128,13 @@ class LocalEmbeddings(Embeddings):
         return self._model if self._model is not None else _local_model()
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the model to ``path`` (a directory) for ``LocalEmbeddings(path)`` to load."""
+        """Write the model and its `settings` to ``path`` (a directory), for
+        ``LocalEmbeddings(path)`` to load."""
         target = Path(path)
         self.model.save(str(target))
+        (target / SETTINGS_FILE).write_text(
+            json.dumps(self.settings, indent=2, sort_keys=True), encoding="utf-8"
+        )
         return target
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -187,6 +190,10 @@ class SemanticRouter(Router):
         correct = in_scope & (predicted == np.asarray([str(label) for label in labels]))
         report = tune_threshold(scores.max(axis=1), correct, in_scope, min_accuracy=min_accuracy)
         self.similarity_threshold = report.threshold
+        if isinstance(self.embeddings, LocalEmbeddings):
+            # Travels with the model: router.embeddings.save(path) keeps it as well.
+            self.embeddings.settings["fit"] = dataclasses.asdict(report)
+            self.embeddings.settings["similarity_threshold"] = report.threshold
         return report
 
     async def adapt(
@@ -238,9 +245,47 @@ class SemanticRouter(Router):
             batch_size=batch_size,
             seed=seed,
         )
-        self._embeddings = LocalEmbeddings(model, batch_size=embeddings.batch_size)
+        adapted = LocalEmbeddings(model, batch_size=embeddings.batch_size)
+        adapted.settings = {"adapt": dataclasses.asdict(report)}
+        self._embeddings = adapted
         self._profile, self._cache_key = None, None
         return report
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save the local embedding model with what `fit` and `adapt` decided.
+
+        ``SemanticRouter(LocalEmbeddings(path))`` (or `SemanticRouter.load`) then routes
+        exactly as this router does: same model, same ``similarity_threshold``. Fallback,
+        examples and ``strict`` are part of the code that builds the router, not saved.
+
+        Raises:
+            ConfigurationError: the model is not a local sentence-transformers model.
+        """
+        embeddings = self.embeddings
+        if not isinstance(embeddings, LocalEmbeddings):
+            raise ConfigurationError(
+                f"SemanticRouter.save() saves a local sentence-transformers model, but this "
+                f"router embeds with {type(embeddings).__name__} (model={self.model!r}). "
+                "Keep the model name and similarity_threshold in your configuration instead."
+            )
+        embeddings.settings["similarity_threshold"] = self.similarity_threshold
+        return embeddings.save(path)
+
+    @classmethod
+    def load(
+        cls,
+        path: str | os.PathLike[str],
+        fallback: str | None = None,
+        *,
+        examples: Mapping[str, ExampleSet] | None = None,
+        strict: bool = False,
+    ) -> SemanticRouter:
+        """A router on the model and settings `save` wrote to ``path``.
+
+        Raises:
+            ConfigurationError: ``path`` is not a saved model directory.
+        """
+        return cls(LocalEmbeddings(path), fallback=fallback, examples=examples, strict=strict)
 
     async def warmup(self, agents: Sequence[Agent] = ()) -> None:
         """Load the embedding model, embed the agents' profiles and one request, now.

@@ -22,10 +22,17 @@ def default_threshold(model: str | Embeddings) -> float:
     """The similarity threshold suited to ``model``.
 
     Good matches score far below 0.7 with MiniLM and text-embedding-3, so the default is
-    per model; an unknown model gets 0.3.
+    per model; an unknown model gets 0.3. A `LocalEmbeddings` model gets the threshold
+    saved with it (by `SemanticRouter.fit` then ``save``), else the local MiniLM's 0.35,
+    so ``SemanticRouter(LocalEmbeddings(path))`` routes as the router that saved it.
     """
+    from ..embeddings import LocalEmbeddings
+
     if isinstance(model, str):
         return _DEFAULT_THRESHOLDS.get(model, 0.3)
+    if isinstance(model, LocalEmbeddings):
+        saved = model.settings.get("similarity_threshold")
+        return float(saved) if isinstance(saved, (int, float)) else _DEFAULT_THRESHOLDS["local"]
     return 0.3
 
 

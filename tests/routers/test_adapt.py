@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -70,9 +71,14 @@ async def test_adapt_trains_a_private_copy_that_separates_the_agents(tmp_path: P
     await again.adapt(CLUSTER_AGENTS, epochs=2, batch_size=4, seed=7)
     assert np.allclose(_vectors(again.embeddings, [PROBE]), _vectors(adapted, [PROBE]), atol=1e-5)  # type: ignore[arg-type]
 
-    # Saved and reloaded, it embeds and routes identically.
-    path = adapted.save(tmp_path / "adapted")
-    reloaded = SemanticRouter(LocalEmbeddings(path), similarity_threshold=0.0)
+    # Saved and reloaded, it embeds and routes identically, and keeps what adapt() did.
+    path = router.save(tmp_path / "adapted")
+    assert LocalEmbeddings(path).settings == {
+        "adapt": dataclasses.asdict(report),
+        "similarity_threshold": 0.0,
+    }
+    reloaded = SemanticRouter.load(path)
+    assert reloaded.similarity_threshold == 0.0
     decision = await reloaded.decide(PROBE, CLUSTER_AGENTS)
     assert decision.agent == after.agent
     assert decision.scores == pytest.approx(after.scores, abs=1e-5)
