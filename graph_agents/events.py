@@ -12,9 +12,9 @@ import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 __all__ = ["Event", "EventType", "StreamCallback"]
 
@@ -40,12 +40,12 @@ TERMINAL_EVENTS: frozenset[str] = frozenset({"run.completed", "run.failed"})
 class Event(BaseModel):
     """One thing that happened during a run."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True)
 
     type: EventType
     """What happened."""
-    data: dict[str, Any] = Field(default_factory=dict)
-    """Details; their keys depend on ``type``."""
+    data: dict[str, JsonValue] = Field(default_factory=dict)
+    """Details, as JSON values; their keys depend on ``type``."""
     agent: str | None = None
     """The agent it concerns, if any."""
     run_id: str
@@ -102,13 +102,16 @@ class _Emitter:
     ) -> None:
         if not self.active:
             return
-        event = Event(
+        # Built by graph_agents from JSON-ready values: validating every token's event
+        # again would only cost time.
+        event = Event.model_construct(
             type=type,
             data=data or {},
             agent=agent,
             run_id=self.run_id,
             thread_id=self.thread_id,
             seq=self._seq,
+            timestamp=time.time(),
             result=result,
         )
         self._seq += 1

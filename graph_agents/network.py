@@ -55,7 +55,8 @@ class Network(RunnerFacade):
         self.name = name
         self.max_iterations = max_iterations
         self.max_delegation_depth = max_delegation_depth
-        self.state = NetworkState()
+        self.state: NetworkState = NetworkState()
+        """Values that seed the shared state of every run (``network.state.set(k, v)``)."""
         self._store = state_store
         self._agents = compile_agents(agents, default_model=default_model, provider=model_provider)
         if fallback is not None:

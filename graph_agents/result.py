@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Generic, Literal, cast
+
+from typing_extensions import TypeVar
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
 
     from .agent import Agent
 
-__all__ = ["RunResult", "StopReason", "ThreadState", "result_from_values"]
+__all__ = ["OutputT", "RunResult", "StopReason", "ThreadState", "result_from_values"]
+
+OutputT = TypeVar("OutputT", default=Any)
+"""The type of a run's structured output: an agent's or step's ``output_type``."""
 
 StopReason = Literal["completed", "max_iterations", "max_tool_rounds", "interrupted"]
 """Why a run stopped. ``max_tool_rounds``: an agent spent its tool-round budget in one turn."""
 
 
 @dataclass(kw_only=True)
-class RunResult:
-    """The outcome of one run of a network."""
+class RunResult(Generic[OutputT]):
+    """The outcome of one run of a network.
+
+    Generic over the answering agent's ``output_type``: annotate
+    ``result: RunResult[Review] = await network.run(...)`` and ``result.parsed`` is a
+    ``Review | None``.
+    """
 
     output: str
     """The final answer text (the best output so far when the run stopped early)."""
@@ -38,7 +48,7 @@ class RunResult:
     """This run's id, as in its events."""
     usage: dict[str, int] = field(default_factory=dict)
     """Token usage summed over this run's model calls."""
-    parsed: Any = None
+    parsed: OutputT | None = None
     """The final answer parsed into the answering agent's ``output_type``, if it has one."""
     tool_errors: list[dict[str, Any]] = field(default_factory=list)
     """Tool failures this run returned to the model: agent, tool, call_id and error."""

@@ -139,6 +139,14 @@ class StateView(Mapping[str, Any]):
     def __getitem__(self, key: str) -> Any:
         return self._data[key]
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value of ``key``, or ``default`` when it is missing.
+
+        Typed ``Any`` like a JSON document's values, so conditions such as
+        ``lambda state: state.get("review_score", 0) < 8`` check clean.
+        """
+        return self._data.get(key, default)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._data)
 

@@ -10,7 +10,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic
 
 from ._runner import GraphRunner, Outcome, RunnerFacade, run_sync
 from .agent import Agent
@@ -19,8 +19,9 @@ from .events import Event, StreamCallback, _Emitter
 from .exceptions import WorkflowError
 from .models import ModelProvider, RetryPolicy
 from .nodes import RunContext
-from .nodes.workflow import Reviver, build_workflow_graph, to_jsonable, workflow_input
+from .nodes.workflow import CompiledStep, Reviver, build_workflow_graph, to_jsonable, workflow_input
 from .nodes.workflow_compile import StepCompiler, loop_product, walk
+from .result import OutputT
 from .state import NetworkState, StateOp, check_storable
 from .steps import (
     AgentStep,
@@ -36,10 +37,14 @@ __all__ = ["Step", "Workflow", "WorkflowResult", "create_workflow"]
 
 
 @dataclass(kw_only=True)
-class WorkflowResult:
-    """The outcome of one workflow run."""
+class WorkflowResult(Generic[OutputT]):
+    """The outcome of one workflow run.
 
-    output: Any
+    Generic over the last step's output: annotate ``result: WorkflowResult[Review]``
+    when the last step is ``Step.agent(..., output_type=Review)``.
+    """
+
+    output: OutputT
     """The last step's output (a list for a final parallel step)."""
     outputs: dict[str, Any]
     """Every step's output by ``output_key`` (or step id); parsed objects for ``output_type``."""
@@ -73,7 +78,8 @@ class Workflow(RunnerFacade):
         if not steps:
             raise WorkflowError(f"Workflow {name!r} has no steps; pass at least one Step.")
         self.name = name
-        self.state = NetworkState()
+        self.state: NetworkState = NetworkState()
+        """Values that seed the shared state of every run."""
         compiler = StepCompiler(
             name,
             agents,
@@ -81,8 +87,9 @@ class Workflow(RunnerFacade):
             provider=model_provider,
             retry=retry or RetryPolicy(),
         )
-        self.steps = compiler.compile(steps)
-        self.required_inputs = compiler.required_inputs(
+        self.steps: list[CompiledStep] = compiler.compile(steps)
+        """The compiled steps, ids fixed."""
+        self.required_inputs: set[str] = compiler.required_inputs(
             self.steps, inputs, known=set(self.state.to_dict())
         )
         self._revive = Reviver(compiler.output_types)

@@ -18,5 +18,8 @@ ga_install() {
   if [[ "$extras" == *local* || "$extras" == *all* ]]; then
     _pip "torch==2.13.0"
   fi
-  _pip -e ".[${extras}]"
+  # compat mode puts the repository on sys.path with a plain .pth file, which type
+  # checkers (mypy, pyright) follow; setuptools' default import-hook mode hides the
+  # package from them outside the repository.
+  _pip -e ".[${extras}]" --config-settings editable_mode=compat
 }

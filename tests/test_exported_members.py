@@ -100,7 +100,13 @@ EXPECTED = {
         "hash_embedding",
     ],
     "graph_agents.events": ["Event", "EventType", "StreamCallback"],
-    "graph_agents.result": ["RunResult", "StopReason", "ThreadState", "result_from_values"],
+    "graph_agents.result": [
+        "OutputT",
+        "RunResult",
+        "StopReason",
+        "ThreadState",
+        "result_from_values",
+    ],
     "graph_agents.workflow": ["Step", "Workflow", "WorkflowResult", "create_workflow"],
     "graph_agents.steps": [
         "AgentStep",
@@ -119,6 +125,7 @@ EXPECTED = {
         "FunctionRouter",
         "LLMRouter",
         "LoadBalancingRouter",
+        "RequestRouterFunction",
         "RouteContext",
         "Router",
         "RouterLike",
@@ -128,6 +135,7 @@ EXPECTED = {
         "RuleBasedRouter",
         "SemanticRouter",
         "TurnRouter",
+        "TurnRouterFunction",
         "as_router",
     ],
 }

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CompiledAgent", "ask_tool_name", "handoff_tool_name", "make_model_node"]
 
-logger = logging.getLogger("graph_agents.nodes")
+logger: logging.Logger = logging.getLogger("graph_agents.nodes")
 
 Node = Callable[["GraphState", "Runtime[RunContext]"], Awaitable[dict[str, Any]]]
 

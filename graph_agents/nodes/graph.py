@@ -15,7 +15,7 @@ that last held the thread (the first agent on a new thread). The delegation grap
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, TypeAlias, cast
 
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.graph import END, START, StateGraph
@@ -44,7 +44,7 @@ __all__ = [
 DELEGATE_NODE = "delegate"
 RESERVED_NODE_NAMES = frozenset({ROUTE_NODE, PARALLEL_NODE, DELEGATE_NODE})
 
-_Builder = StateGraph[GraphState, RunContext, Any, Any]
+_Builder: TypeAlias = StateGraph[Any, Any, Any, Any]
 
 
 def build_graph(
@@ -53,7 +53,7 @@ def build_graph(
     router: Router | None,
     fallback: str | None,
     retry: RetryPolicy,
-) -> tuple[_Builder, CompiledStateGraph[Any, Any, Any, Any]]:
+) -> tuple[StateGraph[Any, Any, Any, Any], CompiledStateGraph[Any, Any, Any, Any]]:
     """Build the network graph (uncompiled) and compile the delegation graph it calls."""
     holder = SubgraphHolder()
     delegation = _builder(agents, router=None, fallback=None, retry=retry, holder=holder)

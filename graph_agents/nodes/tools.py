@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = ["best_output", "make_tool_node"]
 
-logger = logging.getLogger("graph_agents.nodes")
+logger: logging.Logger = logging.getLogger("graph_agents.nodes")
 
 _Outcome = tuple[ToolMessage, list[StateOp], dict[str, Any] | None]
 

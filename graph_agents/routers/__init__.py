@@ -12,12 +12,14 @@ See `graph_agents.routers.base` for the two kinds of router and the decision the
 from .base import (
     END,
     FunctionRouter,
+    RequestRouterFunction,
     RouteContext,
     Router,
     RouterLike,
     RouterSetup,
     RoutingDecision,
     TurnRouter,
+    TurnRouterFunction,
     as_router,
 )
 from .composite import RoutingStrategy
@@ -33,6 +35,7 @@ __all__ = [
     "FunctionRouter",
     "LLMRouter",
     "LoadBalancingRouter",
+    "RequestRouterFunction",
     "RouteContext",
     "Router",
     "RouterLike",
@@ -42,5 +45,6 @@ __all__ = [
     "RuleBasedRouter",
     "SemanticRouter",
     "TurnRouter",
+    "TurnRouterFunction",
     "as_router",
 ]

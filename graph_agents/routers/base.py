@@ -19,7 +19,7 @@ import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast
 
 from ..agent import Agent
 from ..exceptions import ConfigurationError, RoutingError
@@ -33,13 +33,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "END",
+    "AgentChoice",
     "FunctionRouter",
+    "RequestRouterFunction",
     "RouteContext",
     "Router",
     "RouterLike",
     "RouterSetup",
     "RoutingDecision",
+    "TurnChoice",
     "TurnRouter",
+    "TurnRouterFunction",
     "as_router",
     "check_decision",
     "known_agent",
@@ -201,10 +205,21 @@ class Router(ABC):
         """Release background work (health checks, clients); the network calls it."""
 
 
+AgentChoice: TypeAlias = str | Agent | None
+"""What a request router function returns: an agent (by name), or ``None`` for no opinion."""
+TurnChoice: TypeAlias = str | Agent | Sequence[str] | None
+"""What a per-turn router function returns: the next agent, agents to run in parallel, or
+``None``/`END` to finish."""
+RequestRouterFunction: TypeAlias = Callable[[StateView, str], AgentChoice | Awaitable[AgentChoice]]
+"""A request router as a function: ``f(state, query)``, sync or async."""
+TurnRouterFunction: TypeAlias = Callable[[RouteContext], TurnChoice | Awaitable[TurnChoice]]
+"""A per-turn router as a function: ``f(context)``, sync or async."""
+
+
 class FunctionRouter(Router):
     """A request router from ``f(state, query) -> agent name | None`` (sync or async)."""
 
-    def __init__(self, fn: Callable[..., Any]):
+    def __init__(self, fn: RequestRouterFunction):
         self._fn = fn
         self._name = getattr(fn, "__name__", type(fn).__name__)
 
@@ -232,6 +247,9 @@ class TurnRouter(FunctionRouter):
 
     per_turn = True
 
+    def __init__(self, fn: TurnRouterFunction):
+        super().__init__(cast(RequestRouterFunction, fn))
+
     async def route(
         self,
         query: str,
@@ -249,7 +267,8 @@ class TurnRouter(FunctionRouter):
         )
 
 
-RouterLike = Router | Callable[..., Any]
+RouterLike: TypeAlias = Router | RequestRouterFunction | TurnRouterFunction
+"""A `Router`, or a function of either shape (told apart by its number of parameters)."""
 
 
 def as_router(router: RouterLike) -> Router:
@@ -275,9 +294,9 @@ def as_router(router: RouterLike) -> Router:
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(f"Cannot read the signature of router {router!r}.") from exc
     if len(params) == 2:
-        return FunctionRouter(router)
+        return FunctionRouter(cast(RequestRouterFunction, router))
     if len(params) == 1:
-        return TurnRouter(router)
+        return TurnRouter(cast(TurnRouterFunction, router))
     raise ConfigurationError(
         f"Router function {getattr(router, '__name__', router)!r} takes {len(params)} "
         "required parameters; a request router takes (state, query) and a per-turn router "

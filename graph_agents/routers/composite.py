@@ -89,8 +89,10 @@ class RoutingStrategy(Router):
                 label = f"{label}#{index}"
             members.append((label, router, float(weight)))
             total += weight
-        self.members = [(label, router, weight / total) for label, router, weight in members]
-        self.fallback = fallback
+        self.members: list[tuple[str, Router, float]] = [
+            (label, router, weight / total) for label, router, weight in members
+        ]
+        self.fallback: str | None = fallback
 
     def prepare(self, setup: RouterSetup) -> None:
         """Prepare every member, and check this router's fallback.

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["HealthCheck", "LoadBalancingRouter", "Strategy"]
 
-logger = logging.getLogger("graph_agents.routers")
+logger: logging.Logger = logging.getLogger("graph_agents.routers")
 
 Strategy = Literal["round_robin", "least_loaded", "random"]
 HealthCheck = Callable[[str], "Awaitable[bool] | bool"]

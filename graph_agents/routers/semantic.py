@@ -88,7 +88,7 @@ class SemanticRouter(Router):
         provider: ModelProvider | None = None,
     ):
         self.model = model
-        self.similarity_threshold = (
+        self.similarity_threshold: float = (
             check_number(
                 similarity_threshold,
                 "similarity_threshold",
@@ -101,8 +101,8 @@ class SemanticRouter(Router):
             if similarity_threshold is not None
             else default_threshold(model)
         )
-        self.fallback = fallback
-        self.examples = dict(examples or {})
+        self.fallback: str | None = fallback
+        self.examples: dict[str, ExampleSet] = dict(examples or {})
         self.strict = strict
         self._provider = provider
         self._embeddings: Embeddings | None = None

@@ -94,7 +94,7 @@ class OpenAIStubServer:
         self._script = list(script)
         self._responder = responder
         self.api_key = api_key
-        self.models = set(models) if models is not None else None
+        self.models: set[str] | None = set(models) if models is not None else None
         self.embedding_dim = embedding_dim
         self.requests: list[StubRequest] = []
         self._lock = threading.Lock()
