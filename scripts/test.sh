@@ -7,6 +7,16 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 echo "== ruff check"; .venv/bin/ruff check graph_agents tests examples benchmarks
 echo "== ruff format --check"; .venv/bin/ruff format --check graph_agents tests examples benchmarks
 echo "== mypy --strict"; .venv/bin/mypy
+echo "== typing as a user sees it: mypy --strict and pyright on tests/typing, outside the repo"
+typing_dir=$(mktemp -d)
+cp tests/typing/*.py tests/typing/pyrightconfig.json "$typing_dir"
+venv_bin="$PWD/.venv/bin"
+(cd "$typing_dir" && PATH="$venv_bin:$PATH" mypy --strict --no-incremental user_script.py misuse.py)
+(cd "$typing_dir" && PATH="$venv_bin:$PATH" pyright)
+echo "== pyright --verifytypes graph_agents --ignoreexternal (must be 100%)"
+PATH="$venv_bin:$PATH" pyright --verifytypes graph_agents --ignoreexternal > "$typing_dir/verify.txt" || {
+  cat "$typing_dir/verify.txt"; exit 1; }
+grep "Type completeness score" "$typing_dir/verify.txt"
 echo "== pytest"
 set +e
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

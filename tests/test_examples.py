@@ -140,3 +140,17 @@ def test_workflow_example_runs_offline_as_a_script() -> None:
         "path:   s1_researcher -> s2_parallel_1_writer -> s2_parallel_2_writer -> s3_reviewer "
         "-> s4_conditional_then_writer"
     )
+
+
+def test_typing_user_script_runs_offline() -> None:
+    """tests/typing/user_script.py type-checks in scripts/test.sh; here it must also run."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "typing" / "user_script.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert done.stdout.startswith("Qubits are neat. ['Researcher'] {'history': ['qubits']}\n")
