@@ -100,6 +100,10 @@ class _Emitter:
         agent: str | None = None,
         result: Any = None,
     ) -> None:
+        """Number an event and queue it for the stream and the callback.
+
+        A no-op when nobody listens.
+        """
         if not self.active:
             return
         # Built by graph_agents from JSON-ready values: validating every token's event

@@ -47,6 +47,8 @@ otherwise (``Agent(tool_timeout=...)``, ``tool_from(fn, timeout=...)``)."""
 
 
 class _AgentTimeout(enum.Enum):
+    """The one value of `AGENT_TIMEOUT`: use the agent's ``tool_timeout``."""
+
     AGENT = "agent"
 
 

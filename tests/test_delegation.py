@@ -200,3 +200,35 @@ async def test_parallel_sets_of_one_key_resolve_in_call_order(state_store: objec
     async with network:
         result = await network.run("Claim")
     assert result.state == {"winner": "second"}
+
+
+async def test_state_written_by_nested_delegations_reaches_the_run_once(
+    state_store: object,
+) -> None:
+    def model(own: str, asks: str | None) -> ScriptedModel:
+        """Records itself in state, asks the next agent (if any), then answers."""
+
+        def respond(messages: list[BaseMessage]) -> ScriptedResponse:
+            tools = [m for m in messages if isinstance(m, ToolMessage)]
+            if not tools:
+                return ScriptedResponse(tool_calls=[ToolCall("record", {"item": own})])
+            if asks is not None and len(tools) == 1:
+                return ScriptedResponse(tool_calls=[ToolCall(f"ask_{asks}", {"task": "go on"})])
+            return ScriptedResponse(text=f"{own} done after {tools[-1].content}")
+
+        return ScriptedModel(responder=respond)
+
+    network = create_network(
+        agents=[
+            Agent("Top", tools=[record], model=model("top", "middle")),
+            Agent("Middle", tools=[record], model=model("middle", "bottom")),
+            Agent("Bottom", tools=[record], model=model("bottom", None)),
+        ],
+        state_store=state_store,  # type: ignore[arg-type]
+    )
+    async with network:
+        result = await network.run("Start")
+    assert result.state == {"items": ["top", "middle", "bottom"]}
+    assert result.output == "top done after middle done after bottom done after ok"
+    assert result.agent_path == ["Top", "Middle", "Bottom"]
+    assert result.iterations == 3

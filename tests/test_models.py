@@ -44,8 +44,11 @@ async def test_streams_tokens_in_order(stub: OpenAIStubServer) -> None:
     assert message.usage_metadata["output_tokens"] == 4
 
 
-async def test_transient_failures_are_retried(stub: OpenAIStubServer) -> None:
-    stub.add(HTTPFailure(429, "slow down"), HTTPFailure(503, "busy"), "recovered")
+@pytest.mark.parametrize("statuses", [(429, 503), (408, 409), (500, 502)])
+async def test_transient_failures_are_retried(
+    stub: OpenAIStubServer, statuses: tuple[int, int]
+) -> None:
+    stub.add(*(HTTPFailure(status, "try again") for status in statuses), "recovered")
     model = OpenAIModelProvider(base_url=stub.base_url, api_key="k").chat_model("gpt-test")
     message = await stream_chat(model, [HumanMessage("hi")], base_model=model, retry=FAST)
     assert message.text == "recovered"
@@ -151,3 +154,97 @@ def test_resolve_model_order(monkeypatch: pytest.MonkeyPatch) -> None:
     assert name(None) == "gpt-4o-mini"
     with pytest.raises(ConfigurationError, match=r"Agent 'A': model 42 is neither a model name"):
         resolve_model(42, default=None, provider=None, owner="A")  # type: ignore[arg-type]
+
+
+class _Flaky:
+    """A model whose stream fails, with a transient error, after ``tokens_first`` tokens."""
+
+    def __init__(self, tokens_first: int, failures: int):
+        self.tokens_first = tokens_first
+        self.failures = failures
+        self.attempts = 0
+
+    async def astream(self, messages: Any) -> Any:
+        from langchain_core.messages import AIMessageChunk
+
+        self.attempts += 1
+        if self.attempts <= self.failures:
+            for _ in range(self.tokens_first):
+                yield AIMessageChunk(content="Hel")
+            raise TimeoutError("connection reset")
+        yield AIMessageChunk(content="Hello")
+        yield AIMessageChunk(content=" world")
+
+
+async def test_a_stream_that_broke_after_its_first_token_is_not_retried() -> None:
+    flaky = _Flaky(tokens_first=1, failures=1)
+    deltas: list[str] = []
+
+    async def on_delta(text: str) -> None:
+        deltas.append(text)
+
+    with pytest.raises(ModelProviderError) as caught:
+        await stream_chat(
+            flaky,  # type: ignore[arg-type]
+            [HumanMessage("hi")],
+            base_model=ScriptedModel(model_name="m"),
+            on_delta=on_delta,
+            retry=FAST,
+        )
+    assert flaky.attempts == 1
+    assert deltas == ["Hel"]
+    assert str(caught.value) == "Model 'm' failed: TimeoutError: connection reset."
+
+
+async def test_a_stream_that_failed_before_any_token_is_retried() -> None:
+    flaky = _Flaky(tokens_first=0, failures=2)
+    deltas: list[str] = []
+
+    async def on_delta(text: str) -> None:
+        deltas.append(text)
+
+    message = await stream_chat(
+        flaky,  # type: ignore[arg-type]
+        [HumanMessage("hi")],
+        base_model=ScriptedModel(model_name="m"),
+        on_delta=on_delta,
+        retry=FAST,
+    )
+    assert flaky.attempts == 3
+    assert message.text == "Hello world"
+    assert deltas == ["Hello", " world"]
+    exhausted = _Flaky(tokens_first=0, failures=5)
+    with pytest.raises(ModelProviderError, match=r"^Model 'm' failed after 3 attempts: "):
+        await stream_chat(
+            exhausted,  # type: ignore[arg-type]
+            [HumanMessage("hi")],
+            base_model=ScriptedModel(model_name="m"),
+            retry=FAST,
+        )
+    assert exhausted.attempts == 3
+
+
+def test_retry_delays_grow_and_stay_within_jittered_bounds() -> None:
+    policy = RetryPolicy(initial_delay=0.5, max_delay=3.0, backoff=2.0)
+    for attempt, ceiling in [(1, 0.5), (2, 1.0), (3, 2.0), (4, 3.0), (9, 3.0)]:
+        delays = [policy.delay(attempt) for _ in range(200)]
+        assert all(ceiling / 2 <= d <= ceiling for d in delays), (attempt, min(delays))
+        assert max(delays) - min(delays) > ceiling / 4  # jittered, not fixed
+
+
+async def test_items_in_a_stream_that_are_not_message_chunks_are_skipped() -> None:
+    from langchain_core.messages import AIMessageChunk
+
+    class Noisy:
+        async def astream(self, messages: Any) -> Any:
+            yield AIMessageChunk(content="Hello")
+            yield "keep-alive"
+            yield AIMessageChunk(content=" world")
+
+    message = await stream_chat(
+        Noisy(),  # type: ignore[arg-type]
+        [HumanMessage("hi")],
+        base_model=ScriptedModel(model_name="m"),
+        retry=FAST,
+    )
+    assert message.text == "Hello world"

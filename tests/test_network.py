@@ -302,3 +302,87 @@ def test_agents_whose_handoff_tools_collide_are_rejected() -> None:
         create_network(
             agents=[Agent("Data Writer", model=model), Agent("data_writer", model=model)]
         )
+
+
+async def test_tool_argument_errors_go_back_to_the_model_and_the_run_goes_on() -> None:
+    async def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    model = ScriptedModel(
+        [
+            ToolCall("add", {"a": "one", "b": 2}, id="bad-type"),
+            ToolCall("add", {"a": 1}, id="missing"),
+            ToolCall("add", {"a": 1, "b": 2, "c": 3}, id="extra"),
+            ToolCall("add", '{"a": 1, "b": ', id="broken"),
+            ToolCall("add", {"a": 1, "b": 2}, id="good"),
+            "1 + 2 = 3",
+        ]
+    )
+    network = create_network(agents=[Agent("Calc", tools=[add], model=model)])
+    result = await network.run("Add 1 and 2")
+    replies = [str(call.messages[-1].content) for call in model.calls[1:]]
+    assert replies == [
+        "Error: Invalid arguments for tool 'add': a: Input should be a valid integer, unable "
+        "to parse string as an integer. Call it again with valid arguments.",
+        "Error: Invalid arguments for tool 'add': b: Field required. Call it again with valid "
+        "arguments.",
+        "Error: Invalid arguments for tool 'add': c: Extra inputs are not permitted. Call it "
+        "again with valid arguments.",
+        "Error: the arguments for tool 'add' are not valid JSON (Expecting value: line 1 "
+        'column 15 (char 14)): \'{"a": 1, "b": \'. Call the tool again with its arguments '
+        "as one JSON object that matches its schema.",
+        "3",
+    ]
+    assert [e["call_id"] for e in result.tool_errors] == ["bad-type", "missing", "extra", "broken"]
+    assert {e["tool"] for e in result.tool_errors} == {"add"}
+    assert result.output == "1 + 2 = 3"
+    assert result.stop_reason == "completed"
+
+
+async def test_a_tool_may_name_its_shared_state_parameter_anything() -> None:
+    async def remember(fact: str, notebook: SharedState) -> str:
+        """Remember a fact."""
+        await notebook.append("facts", fact)
+        return f"{len(await notebook.get('facts'))} facts"
+
+    model = ScriptedModel([ToolCall("remember", {"fact": "owls hoot"}), "Noted."])
+    network = create_network(agents=[Agent("A", tools=[remember], model=model)])
+    result = await network.run("Remember")
+    assert result.state == {"facts": ["owls hoot"]}
+    assert str(model.calls[1].messages[-1].content) == "1 facts"
+    schema = network.agents[0].tool_list[0].parameters
+    assert schema["properties"] == {"fact": {"type": "string"}}
+
+
+async def test_usage_sums_the_answer_and_its_corrective_retry() -> None:
+    model = ScriptedModel(
+        [
+            ScriptedResponse(text='{"score": "high"}', usage=(10, 5)),
+            ScriptedResponse(text='{"score": 8, "summary": "good"}', usage=(7, 3)),
+        ]
+    )
+    agent = Agent("Judge", "Judge the text.", model=model, output_type=Verdict)
+    result = await create_network(agents=[agent]).run("Judge this")
+    assert result.usage == {"input_tokens": 17, "output_tokens": 8, "total_tokens": 25}
+
+
+async def test_a_run_stopped_mid_handoff_answers_with_the_last_text_so_far() -> None:
+    async def note() -> str:
+        """Take a note."""
+        return "noted"
+
+    first = ScriptedModel(
+        [
+            ScriptedResponse(text="Draft: owls hoot.", tool_calls=[ToolCall("note", {})]),
+            ToolCall("transfer_to_b", {}),
+        ]
+    )
+    network = create_network(
+        agents=[Agent("A", tools=[note], model=first), Agent("B", model=ScriptedModel(["b"]))],
+        max_iterations=1,
+    )
+    result = await network.run("go")
+    assert result.stop_reason == "max_iterations"
+    assert result.agent_path == ["A"]
+    assert result.output == "Draft: owls hoot."

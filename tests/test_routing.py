@@ -200,3 +200,21 @@ async def test_a_raising_router_fails_the_run_and_resumes_after_the_fix(
         result = await network.resume(thread)
     assert result.output == "recovered"
     assert result.agent_path == ["A"]
+
+
+async def test_parallel_turns_that_overshoot_max_iterations_stop_the_run() -> None:
+    calls: list[int] = []
+
+    def both(context: RouteContext) -> list[str]:
+        calls.append(context.call_count)
+        return ["A", "B"]
+
+    network = create_network(
+        agents=agents(A=["a1", "a2", "a3"], B=["b1", "b2", "b3"]), router=both, max_iterations=3
+    )
+    result = await network.run("go")
+    assert calls == [0, 2]
+    assert result.stop_reason == "max_iterations"
+    assert result.iterations == 4
+    assert sorted(result.agent_path) == ["A", "A", "B", "B"]
+    assert result.output == "A: a2\n\nB: b2"

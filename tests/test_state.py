@@ -58,3 +58,10 @@ def test_network_state_seeds() -> None:
     assert state.to_dict() == {"mode": "research"}
     with pytest.raises(TypeError, match="State keys must be strings"):
         state.set(1, "x")  # type: ignore[arg-type]
+
+
+async def test_state_keys_must_be_strings() -> None:
+    state = SharedState({})
+    with pytest.raises(TypeError) as caught:
+        await state.set(1, "x")  # type: ignore[arg-type]
+    assert str(caught.value) == "State keys must be strings, got 1."

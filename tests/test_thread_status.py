@@ -154,3 +154,19 @@ async def test_two_network_objects_on_one_thread_in_one_process(tmp_path: Path) 
         f"Thread {t!r} already has a run in progress on network 'first'. Wait for it to "
         "finish, or use another thread_id."
     )
+
+
+async def test_a_request_router_choosing_agents_in_parallel_records_completed() -> None:
+    def both(state: object, query: str) -> list[str]:
+        return ["A", "B"]
+
+    network = create_network(
+        agents=[Agent("A", model=ScriptedModel(["a"])), Agent("B", model=ScriptedModel(["b"]))],
+        router=both,  # type: ignore[arg-type]
+    )
+    t = thread()
+    result = await network.run("go", thread_id=t)
+    state = await network.get_state(t)
+    assert result.output == "A: a\n\nB: b"
+    assert state is not None
+    assert state.stop_reason == "completed"

@@ -131,3 +131,8 @@ def test_results_render_as_text() -> None:
     assert render_tool_result("plain") == "plain"
     assert render_tool_result(Point(x=1)) == '{"x":1}'
     assert render_tool_result({"a": [1, 2]}) == '{"a": [1, 2]}'
+
+
+def test_results_json_cannot_hold_render_as_their_str() -> None:
+    assert render_tool_result({(1, 2): "pair"}) == "{(1, 2): 'pair'}"
+    assert render_tool_result({"at": object}) == '{"at": "<class \'object\'>"}'

@@ -385,3 +385,70 @@ async def test_a_final_parallel_step_returns_parsed_objects_in_order() -> None:
         "a": Review(review_score=7, feedback="needs depth"),
         "b": Review(review_score=7, feedback="needs depth"),
     }
+
+
+@pytest.mark.parametrize(("approve_after", "expected_runs"), [(None, 3), (2, 2), (1, 1)])
+async def test_a_loop_runs_its_body_until_done_or_at_most_max_iterations(
+    approve_after: int | None, expected_runs: int
+) -> None:
+    runs: list[int] = []
+
+    def count(previous: object) -> int:
+        runs.append(len(runs) + 1)
+        return len(runs)
+
+    workflow = create_workflow(
+        "loop",
+        team(0),
+        [
+            Step.loop(
+                Step.transform(count, output_key="count"),
+                until=lambda s: approve_after is not None and s.get("count") >= approve_after,
+                max_iterations=3,
+            )
+        ],
+    )
+    result = await workflow.run()
+    assert runs == list(range(1, expected_runs + 1))
+    assert result.path == ["s1_loop_1_transform"] * expected_runs
+    assert result.output == expected_runs
+
+
+async def test_a_template_key_missing_at_run_time_names_the_step_and_the_key() -> None:
+    workflow = create_workflow(
+        "w",
+        team(0),
+        [
+            Step.conditional(
+                lambda s: s.get("topic") == "owls",
+                Step.agent("writer", "Draft {topic}", output_key="draft"),
+            ),
+            Step.agent("writer", "Polish {draft}"),
+        ],
+    )
+    assert workflow.required_inputs == {"topic"}
+    with pytest.raises(WorkflowError) as missing_input:
+        await workflow.run()
+    assert str(missing_input.value) == (
+        "Workflow 'w' needs the input(s) ['topic'] for its prompt templates; pass them: "
+        "workflow.run({'topic': ...})."
+    )
+    with pytest.raises(WorkflowError) as missing_state:
+        await workflow.run({"topic": "cats"})
+    assert str(missing_state.value) == (
+        "Step 's2_writer': the prompt template needs 'draft', which neither the inputs nor "
+        "the state hold. Pass it to run() or set it in an earlier step."
+    )
+
+
+def test_workflow_agents_must_differ_beyond_case_and_loops_default_to_three() -> None:
+    from graph_agents import ConfigurationError
+    from graph_agents.steps import LoopStep
+
+    with pytest.raises(ConfigurationError) as caught:
+        create_workflow(
+            "w", [*team(0), Agent("writer", "Also writes.")], [Step.agent("writer", "x")]
+        )
+    assert str(caught.value) == "Workflow 'w': agent names must be unique ignoring case."
+    assert LoopStep(body=(Step.transform(str),), until=lambda s: True).max_iterations == 3
+    assert Step.loop(Step.transform(str), until=lambda s: True).max_iterations == 3

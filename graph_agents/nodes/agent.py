@@ -54,6 +54,7 @@ class CompiledAgent:
 
     @classmethod
     def build(cls, agent: Agent, model: BaseChatModel, peers: Sequence[Agent]) -> CompiledAgent:
+        """Add handoff and ask tools for ``peers`` to ``agent``'s, and bind them to ``model``."""
         others = [peer for peer in peers if peer.name != agent.name]
         handoffs = {handoff_tool_name(peer.name): peer.name for peer in others}
         delegates = {ask_tool_name(peer.name): peer.name for peer in others}

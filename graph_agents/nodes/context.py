@@ -22,10 +22,12 @@ class TurnTracker:
         self._open: Counter[str] = Counter()
 
     def dispatch(self, agent: str) -> None:
+        """Count a turn of ``agent`` as started, and tell the router."""
         self._open[agent] += 1
         self._router.dispatched(agent)
 
     def finish(self, agent: str) -> None:
+        """Count a turn of ``agent`` as ended (if one is open), and tell the router."""
         if self._open[agent] > 0:
             self._open[agent] -= 1
             self._router.released(agent, failed=False)

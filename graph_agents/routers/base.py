@@ -234,6 +234,7 @@ class FunctionRouter(Router):
         state: StateView,
         context: RouteContext | None = None,
     ) -> RoutingDecision:
+        """Call the function with ``(state, query)``; its answer is the decision."""
         chosen = await _call(self._fn, state, query)
         return RoutingDecision(
             agent=_as_choice(chosen, self._name),
@@ -257,6 +258,7 @@ class TurnRouter(FunctionRouter):
         state: StateView,
         context: RouteContext | None = None,
     ) -> RoutingDecision:
+        """Call the function with the `RouteContext` (built for the first turn when ``None``)."""
         if context is None:
             context = RouteContext.first(query, agents, state)
         chosen = await _call(self._fn, context)

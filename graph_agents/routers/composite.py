@@ -108,10 +108,12 @@ class RoutingStrategy(Router):
             )
 
     def dispatched(self, agent: str) -> None:
+        """Tell every member that a turn of ``agent`` started."""
         for _, router, _ in self.members:
             router.dispatched(agent)
 
     def released(self, agent: str, *, failed: bool) -> None:
+        """Tell every member that a turn of ``agent`` ended."""
         for _, router, _ in self.members:
             router.released(agent, failed=failed)
 
@@ -120,6 +122,7 @@ class RoutingStrategy(Router):
         await asyncio.gather(*(router.warmup(agents) for _, router, _ in self.members))
 
     async def aclose(self) -> None:
+        """Close every member."""
         for _, router, _ in self.members:
             await router.aclose()
 
@@ -130,6 +133,7 @@ class RoutingStrategy(Router):
         state: StateView,
         context: RouteContext | None = None,
     ) -> RoutingDecision:
+        """Ask every member concurrently and combine their decisions (see the class docstring)."""
         decisions = await asyncio.gather(
             *(router.route(query, agents, state, None) for _, router, _ in self.members)
         )

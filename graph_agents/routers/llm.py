@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
+from .._checks import check_int
 from ..exceptions import RoutingError
 from ..models import describe_model, resolve_model, stream_chat
 from .base import RouteContext, Router, RouterSetup, RoutingDecision
@@ -73,7 +74,9 @@ class LLMRouter(Router):
 
     def __init__(self, model: str | BaseChatModel | None = None, *, max_history: int = 20):
         self._model_spec = model
-        self.max_history = max_history
+        self.max_history: int = check_int(
+            max_history, "max_history", minimum=0, owner="LLMRouter: "
+        )
         self._model: BaseChatModel | None = None
         self._provider: ModelProvider | None = None
 
@@ -104,11 +107,12 @@ class LLMRouter(Router):
         state: StateView,
         context: RouteContext | None = None,
     ) -> RoutingDecision:
+        """Ask the model for the next agent, or to finish; an invalid pick is retried once."""
         model = self.model
         bound = model.bind_tools(_TOOLS, tool_choice="any")
         prompt: list[BaseMessage] = [
             SystemMessage(_system_prompt(agents)),
-            HumanMessage(_situation(query, context)),
+            HumanMessage(_situation(query, context, self.max_history)),
         ]
         names = [agent.name for agent in agents]
         problem = ""
@@ -146,10 +150,11 @@ def _system_prompt(agents: Sequence[Agent]) -> str:
     )
 
 
-def _situation(query: str, context: RouteContext | None) -> str:
+def _situation(query: str, context: RouteContext | None, max_history: int) -> str:
     if context is None or context.call_count == 0:
         return f"Request: {query}\n\nNo agent has acted yet."
-    history = [m for m in context.messages if isinstance(m, AIMessage) and m.text][-20:]
+    answers = [m for m in context.messages if isinstance(m, AIMessage) and m.text]
+    history = answers[-max_history:] if max_history else []
     lines = [f"{m.name or 'agent'}: {m.text}" for m in history]
     return (
         f"Request: {query}\n\nTurns so far: {context.call_count}. Last agent: "

@@ -104,6 +104,7 @@ class LoadBalancingRouter(Router):
         return dict(self._unhealthy)
 
     def prepare(self, setup: RouterSetup) -> None:
+        """Keep the agents' endpoint probes, and check the group's names against the network."""
         self._probes = dict(setup.probes)
         if self.group is not None:
             self.group = [
@@ -112,9 +113,11 @@ class LoadBalancingRouter(Router):
             ]
 
     def dispatched(self, agent: str) -> None:
+        """Count a turn of ``agent`` as in flight."""
         self._in_flight[agent] += 1
 
     def released(self, agent: str, *, failed: bool) -> None:
+        """End an in-flight turn; ``failure_threshold`` failures in a row make it unhealthy."""
         if self._in_flight[agent] > 0:
             self._in_flight[agent] -= 1
         if not failed:
@@ -131,6 +134,7 @@ class LoadBalancingRouter(Router):
         state: StateView,
         context: RouteContext | None = None,
     ) -> RoutingDecision:
+        """Pick a healthy candidate by the strategy (and start the health checks)."""
         candidates = self.group or [agent.name for agent in agents]
         self._candidates = candidates
         self._start_checker()

@@ -97,6 +97,7 @@ class RuleBasedRouter(Router):
         state: StateView,
         context: RouteContext | None = None,
     ) -> RoutingDecision:
+        """The agent of the first matching rule by priority; no match is no opinion."""
         scores = {agent.name: 0.0 for agent in agents}
         for rule in self._rules:
             if rule.compiled.search(query):

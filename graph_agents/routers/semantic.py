@@ -144,6 +144,7 @@ class SemanticRouter(Router):
         state: StateView,
         context: RouteContext | None = None,
     ) -> RoutingDecision:
+        """Score ``query`` against every agent's profile and decide by the threshold."""
         profile = await self._profile_for(agents)
         vector = np.asarray([await self._embed_query(query)], dtype=np.float64)
         scores, closest = self._score(profile, _normalise(vector))

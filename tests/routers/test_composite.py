@@ -182,3 +182,17 @@ def test_unknown_composite_fallback_fails_at_build() -> None:
             agents=[Agent("A", model=ScriptedModel())],
             router=RoutingStrategy([(RuleBasedRouter(), 1)], fallback="Nope"),
         )
+
+
+async def test_turn_counts_reach_every_member() -> None:
+    from graph_agents.routers import LoadBalancingRouter
+
+    balancer = LoadBalancingRouter("least_loaded", health_check_interval=0, failure_threshold=1)
+    router = RoutingStrategy([(RuleBasedRouter(), 1.0), (balancer, 1.0)])
+    router.dispatched("A")
+    router.dispatched("A")
+    assert balancer.in_flight == {"A": 2}
+    router.released("A", failed=False)
+    router.released("A", failed=True)
+    assert balancer.in_flight == {}
+    assert balancer.unhealthy == {"A": "1 consecutive failed turns"}

@@ -81,3 +81,41 @@ def test_llm_router_model_resolves_like_agents(monkeypatch: pytest.MonkeyPatch) 
     default = ScriptedModel([ToolCall("done", {"summary": "nothing to do"})])
     network = create_network(agents=[Agent("A")], router=LLMRouter(), default_model=default)
     assert network.agents[0].name == "A"
+
+
+async def test_the_router_is_told_each_turn_and_at_most_max_history_messages() -> None:
+    router_model = ScriptedModel(
+        [
+            ToolCall("select_agent", {"name": "Planner", "reason": "plan"}),
+            ToolCall("select_agent", {"name": "Coder", "reason": "code"}),
+            ToolCall("select_agent", {"name": "Planner", "reason": "replan"}),
+            ToolCall("done", {"summary": "done"}),
+        ]
+    )
+    network = create_network(
+        agents=[
+            Agent("Planner", "Plans.", model=ScriptedModel(["plan v1", "plan v2"])),
+            Agent("Coder", "Codes.", model=ScriptedModel(["code v1"])),
+        ],
+        router=LLMRouter(router_model, max_history=2),
+    )
+    result = await network.run("Build")
+    assert result.agent_path == ["Planner", "Coder", "Planner"]
+    prompts = [str(call.messages[1].content) for call in router_model.calls]
+    assert prompts == [
+        "Request: Build\n\nNo agent has acted yet.",
+        "Request: Build\n\nTurns so far: 1. Last agent: Planner. Its result:\nplan v1\n\n"
+        "Conversation:\nagent: plan v1",
+        "Request: Build\n\nTurns so far: 2. Last agent: Coder. Its result:\ncode v1\n\n"
+        "Conversation:\nagent: plan v1\nagent: code v1",
+        "Request: Build\n\nTurns so far: 3. Last agent: Planner. Its result:\nplan v2\n\n"
+        "Conversation:\nagent: code v1\nagent: plan v2",
+    ]
+
+
+def test_max_history_is_validated() -> None:
+    from graph_agents import ConfigurationError
+
+    with pytest.raises(ConfigurationError) as caught:
+        LLMRouter(max_history=-1)
+    assert str(caught.value) == "LLMRouter: max_history=-1 must be at least 0."

@@ -13,7 +13,7 @@ from graph_agents import (
     create_network,
 )
 from graph_agents.routers import LoadBalancingRouter
-from graph_agents.testing import OpenAIStubServer, ScriptedModel, ScriptedResponse
+from graph_agents.testing import OpenAIStubServer, ScriptedModel, ScriptedResponse, ToolCall
 
 NAMES = ("A", "B", "C")
 
@@ -149,3 +149,52 @@ def test_configuration_errors() -> None:
         r"'A', 'B', 'C'\. Use one of these names \(they match case-insensitively\)\.",
     ):
         create_network(agents=replicas(), router=LoadBalancingRouter(agents=["A", "Z"]))
+
+
+async def test_failures_must_be_consecutive_to_mark_an_agent_unhealthy() -> None:
+    router = LoadBalancingRouter(health_check_interval=0, failure_threshold=3)
+    for failed in (True, True, False, True, True):
+        router.dispatched("A")
+        router.released("A", failed=failed)
+    assert router.unhealthy == {}
+    router.dispatched("A")
+    router.released("A", failed=True)
+    assert router.unhealthy == {"A": "3 consecutive failed turns"}
+    assert router.in_flight == {}
+
+
+async def test_random_skips_unhealthy_agents_and_takes_them_back() -> None:
+    down: set[str] = {"B"}
+    router = LoadBalancingRouter(
+        "random", health_check_interval=0.02, seed=3, health_check=lambda name: name not in down
+    )
+    network = create_network(agents=replicas(), router=router)
+    async with network:
+        await network.run("warm up")  # starts the health checker
+        await eventually(lambda: "B" in router.unhealthy)
+        picks = {(await network.run("q")).agent_path[0] for _ in range(20)}
+        assert picks == {"A", "C"}
+        down.clear()
+        await eventually(lambda: not router.unhealthy)
+        picks = {(await network.run("q")).agent_path[0] for _ in range(30)}
+        assert picks == {"A", "B", "C"}
+
+
+async def test_a_turn_counts_as_in_flight_through_all_its_tool_rounds() -> None:
+    router = LoadBalancingRouter("least_loaded", health_check_interval=0)
+    seen: list[dict[str, int]] = []
+
+    async def look() -> str:
+        """Look around."""
+        seen.append(router.in_flight)
+        return "seen"
+
+    worker = Agent(
+        "A",
+        tools=[look],
+        model=ScriptedModel([ToolCall("look", {}), ToolCall("look", {}), "done"]),
+    )
+    network = create_network(agents=[worker], router=router)
+    assert (await network.run("go")).output == "done"
+    assert seen == [{"A": 1}, {"A": 1}]
+    assert router.in_flight == {}

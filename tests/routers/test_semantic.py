@@ -191,3 +191,43 @@ async def test_concurrent_requests_are_embedded_in_one_batch() -> None:
     )
     assert [d.agent for d in decisions] == ["Researcher", "Writer", "Reviewer", "Researcher"]
     assert embeddings.batches == [4]
+
+
+async def test_warmup_with_agents_embeds_profiles_before_any_network() -> None:
+    embeddings = KeywordEmbeddings()
+    router = SemanticRouter(embeddings)
+    await router.warmup(AGENTS)
+    assert embeddings.documents == [
+        "You search sources.",
+        "search the archives",
+        "You write prose.",
+        "You review drafts.",
+        "warm up",
+    ]
+    await router.decide("write it", AGENTS)
+    assert embeddings.documents[5:] == ["write it"]
+
+
+@pytest.mark.parametrize(
+    ("min_accuracy", "threshold", "accuracy", "recall"),
+    [
+        (None, 0.75, 0.4, 1.0),  # best mean of accuracy and recall
+        (0.6, 0.45, 0.6, 2 / 3),  # best recall keeping accuracy >= 0.6
+        (0.4, 0.75, 0.4, 1.0),
+        (0.9, 0.25, 0.8, 1 / 3),  # unreachable: best accuracy, then recall
+    ],
+)
+def test_tune_threshold_policies(
+    min_accuracy: float | None, threshold: float, accuracy: float, recall: float
+) -> None:
+    import numpy as np
+
+    from graph_agents.routers.semantic import tune_threshold
+
+    best = np.asarray([0.9, 0.8, 0.6, 0.5, 0.3, 0.7, 0.4, 0.2])
+    correct = np.asarray([True, True, True, False, True, False, False, False])
+    in_scope = np.asarray([True, True, True, True, True, False, False, False])
+    report = tune_threshold(best, correct, in_scope, min_accuracy=min_accuracy)
+    assert report.threshold == pytest.approx(threshold)
+    assert report.accuracy == pytest.approx(accuracy)
+    assert report.oos_recall == pytest.approx(recall)
