@@ -106,13 +106,7 @@ TESTS_FOR = {
 
 def run_tests() -> int:
     """The test command cosmic-ray runs for one mutant: the tests of the changed file."""
-    changed = subprocess.run(
-        ["git", "diff", "--name-only", "--", "graph_agents"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
+    changed = _git("diff", "--name-only", "--", "graph_agents").split()
     tests: list[str] = []
     for path in changed:
         for prefix, files in TESTS_FOR.items():
@@ -140,29 +134,30 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=150, help="mutants to run (default 150)")
     parser.add_argument("--seed", type=int, default=1, help="sampling seed (default 1)")
     parser.add_argument("--session", default=None, help="session file (default: a temp dir)")
+    parser.add_argument(
+        "--retest",
+        metavar="SESSION",
+        default=None,
+        help="run the survivors of an earlier session again (after adding tests)",
+    )
     parser.add_argument("--test", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.test:
         return run_tests()
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--", "graph_agents"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    if dirty.strip():
+    if _git("status", "--porcelain", "--", "graph_agents").strip():
         sys.exit(
             "graph_agents/ has uncommitted changes; commit them first (mutants are "
             "detected with git diff)."
         )
+    if args.retest:
+        return retest(Path(args.retest))
 
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
     folder = Path(tempfile.mkdtemp(prefix="graph-agents-mutation-"))
     session = Path(args.session) if args.session else folder / "session.sqlite"
-    config = folder / "config.toml"
+    config = session.with_suffix(".toml")
     modules = ", ".join(f'"{m}"' for m in SCOPE)
     config.write_text(
         "[cosmic-ray]\n"
@@ -191,6 +186,39 @@ def main() -> int:
                 db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
     print(f"{len(items)} mutants, {len(eligible)} eligible, running a sample of {len(chosen)}")
     subprocess.run([*cosmic, "exec", str(config), str(session)], cwd=ROOT, check=True)
+    return report(session)
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def retest(session: Path) -> int:
+    """Run the survivors of ``session`` again with today's tests; the rest stand."""
+    import sqlite3
+
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome
+
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        survivors = [
+            item.job_id
+            for item, result in db.completed_work_items
+            if result.test_outcome == TestOutcome.SURVIVED
+        ]
+    with sqlite3.connect(session) as connection:
+        connection.executemany(
+            "DELETE FROM work_results WHERE job_id = ?", [(job,) for job in survivors]
+        )
+    print(f"running the {len(survivors)} survivors of {session} again")
+    config = session.with_suffix(".toml")
+    subprocess.run(
+        [str(Path(sys.executable).parent / "cosmic-ray"), "exec", str(config), str(session)],
+        cwd=ROOT,
+        check=True,
+    )
     return report(session)
 
 

@@ -232,3 +232,30 @@ async def test_state_written_by_nested_delegations_reaches_the_run_once(
     assert result.output == "top done after middle done after bottom done after ok"
     assert result.agent_path == ["Top", "Middle", "Bottom"]
     assert result.iterations == 3
+
+
+async def test_a_handoff_after_parallel_delegations_that_used_up_the_budget_stops() -> None:
+    boss = ScriptedModel(
+        [
+            ScriptedResponse(
+                tool_calls=[
+                    ToolCall("ask_worker", {"task": "one"}),
+                    ToolCall("ask_helper", {"task": "two"}),
+                ]
+            ),
+            ToolCall("transfer_to_closer", {}),
+        ]
+    )
+    network = create_network(
+        agents=[
+            Agent("Boss", model=boss),
+            Agent("Worker", model=ScriptedModel(["w"])),
+            Agent("Helper", model=ScriptedModel(["h"])),
+            Agent("Closer", model=ScriptedModel(["closed"])),
+        ],
+        max_iterations=2,
+    )
+    result = await network.run("Go")
+    assert result.stop_reason == "max_iterations"
+    assert result.iterations == 3
+    assert "Closer" not in result.agent_path

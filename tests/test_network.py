@@ -386,3 +386,16 @@ async def test_a_run_stopped_mid_handoff_answers_with_the_last_text_so_far() -> 
     assert result.stop_reason == "max_iterations"
     assert result.agent_path == ["A"]
     assert result.output == "Draft: owls hoot."
+
+
+async def test_a_corrective_retry_keeps_the_whole_exchange_in_the_thread() -> None:
+    model = ScriptedModel(['{"score": "high"}', '{"score": 8, "summary": "good"}'])
+    agent = Agent("Judge", "Judge the text.", model=model, output_type=Verdict)
+    result = await create_network(agents=[agent]).run("Judge this")
+    assert [(m.type, str(m.content)[:26]) for m in result.messages] == [
+        ("human", "Judge this"),
+        ("ai", '{"score": "high"}'),
+        ("human", "Your answer does not match"),
+        ("ai", '{"score": 8, "summary": "g'),
+    ]
+    assert result.output == '{"score": 8, "summary": "good"}'

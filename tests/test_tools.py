@@ -136,3 +136,14 @@ def test_results_render_as_text() -> None:
 def test_results_json_cannot_hold_render_as_their_str() -> None:
     assert render_tool_result({(1, 2): "pair"}) == "{(1, 2): 'pair'}"
     assert render_tool_result({"at": object}) == '{"at": "<class \'object\'>"}'
+
+
+def test_tools_compare_by_identity_and_need_no_approval_by_default() -> None:
+    def ping() -> str:
+        """Ping."""
+        return "pong"
+
+    first, second = tool_from(ping), tool_from(ping)
+    assert first != second
+    assert len({first, second}) == 2
+    assert first.requires_approval is False

@@ -218,3 +218,16 @@ async def test_delegation_limit_message_reads_correctly_at_one_level() -> None:
         "Error: delegation is limited to 1 level and this agent is already 1 level deep; "
         "do the task yourself instead of 'ask_a'."
     )
+
+
+async def test_delegation_limit_message_reads_correctly_at_zero_levels() -> None:
+    boss = ScriptedModel([ToolCall("ask_b", {"task": "help"}), "alone"])
+    network = create_network(
+        agents=[Agent("A", model=boss), Agent("B", model=ScriptedModel(["b"]))],
+        max_delegation_depth=0,
+    )
+    result = await network.run("Go")
+    assert result.tool_errors[0]["error"] == (
+        "Error: delegation is limited to 0 levels and this agent is already 0 levels deep; "
+        "do the task yourself instead of 'ask_b'."
+    )

@@ -16,12 +16,13 @@ from pydantic import BaseModel
 from graph_agents import (
     Agent,
     ModelProviderError,
+    SharedState,
     StateView,
     Step,
     WorkflowError,
     create_workflow,
 )
-from graph_agents.testing import ScriptedModel, ScriptedResponse
+from graph_agents.testing import ScriptedModel, ScriptedResponse, ToolCall
 
 from .conftest import postgres_dsn
 from .workflow_worker import build
@@ -452,3 +453,44 @@ def test_workflow_agents_must_differ_beyond_case_and_loops_default_to_three() ->
     assert str(caught.value) == "Workflow 'w': agent names must be unique ignoring case."
     assert LoopStep(body=(Step.transform(str),), until=lambda s: True).max_iterations == 3
     assert Step.loop(Step.transform(str), until=lambda s: True).max_iterations == 3
+
+
+async def test_a_long_loop_is_not_cut_short_by_the_recursion_limit() -> None:
+    workflow = create_workflow(
+        "long",
+        team(0),
+        [
+            Step.loop(
+                Step.transform(lambda n: (n or 0) + 1), until=lambda s: False, max_iterations=100
+            )
+        ],
+    )
+    result = await workflow.run()
+    assert result.output == 100
+    assert len(result.path) == 100
+
+
+async def test_tools_of_a_workflow_agent_write_the_shared_state() -> None:
+    async def score(value: int, state: SharedState) -> str:
+        """Record a score."""
+        await state.set("review_score", value)
+        await state.append("notes", f"scored {value}")
+        return "recorded"
+
+    reviewer = Agent(
+        "Reviewer", tools=[score], model=ScriptedModel([ToolCall("score", {"value": 6}), "Done."])
+    )
+    workflow = create_workflow(
+        "w",
+        [reviewer, *team(0)[:2]],
+        [
+            Step.agent("reviewer", "Review it"),
+            Step.conditional(
+                lambda s: s.get("review_score") < 8, Step.transform(lambda x: "revise")
+            ),
+        ],
+    )
+    result = await workflow.run()
+    assert result.state["review_score"] == 6
+    assert result.state["notes"] == ["scored 6"]
+    assert result.output == "revise"

@@ -115,6 +115,7 @@ def _handoff_tool(peer: Agent) -> Tool:
         transfer,
         name=handoff_tool_name(target),
         description=f"Hand the conversation over to {target}: {peer.profile}".strip(),
+        timeout=None,  # returns at once: no timer needed
     )
 
 

@@ -192,7 +192,12 @@ async def _run_call(
         try:
             args = call.get("args")
             invocation = tool.invoke(args if isinstance(args, dict) else {}, state)
-            result = await (invocation if limit is None else asyncio.wait_for(invocation, limit))
+            if limit is None:
+                result = await invocation
+            else:
+                # asyncio.timeout, unlike wait_for, needs no extra task per call.
+                async with asyncio.timeout(limit):
+                    result = await invocation
             content = render_tool_result(result)
         except TimeoutError:
             timed_out = ToolError(

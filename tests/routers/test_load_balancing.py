@@ -42,6 +42,8 @@ async def test_round_robin_starts_at_the_first_agent() -> None:
     network = create_network(agents=replicas(), router=router)
     paths = [(await network.run(f"q{i}")).agent_path for i in range(5)]
     assert paths == [["A"], ["B"], ["C"], ["A"], ["B"]]
+    decision = await router.decide("q", replicas())
+    assert (decision.agent, decision.scores) == ("C", {"A": 0.0, "B": 0.0, "C": 1.0})
 
 
 async def test_least_loaded_counts_in_flight_turns_under_concurrency() -> None:
@@ -198,3 +200,16 @@ async def test_a_turn_counts_as_in_flight_through_all_its_tool_rounds() -> None:
     assert (await network.run("go")).output == "done"
     assert seen == [{"A": 1}, {"A": 1}]
     assert router.in_flight == {}
+
+
+async def test_a_composite_closes_its_members_health_checks() -> None:
+    from graph_agents.routers import RoutingStrategy, RuleBasedRouter
+
+    balancer = LoadBalancingRouter(health_check_interval=0.02, health_check=lambda name: True)
+    network = create_network(
+        agents=replicas(), router=RoutingStrategy([(balancer, 1.0), (RuleBasedRouter(), 1.0)])
+    )
+    await network.run("q")
+    assert balancer._checker is not None
+    await network.aclose()
+    assert balancer._checker is None

@@ -231,3 +231,68 @@ def test_tune_threshold_policies(
     assert report.threshold == pytest.approx(threshold)
     assert report.accuracy == pytest.approx(accuracy)
     assert report.oos_recall == pytest.approx(recall)
+
+
+def test_tune_threshold_edges() -> None:
+    import numpy as np
+
+    from graph_agents.routers.semantic import tune_threshold
+
+    # Every score negative, all in scope and right: accept them all, just below the lowest.
+    report = tune_threshold(
+        np.asarray([-0.2, -0.1]), np.asarray([True, True]), np.asarray([True, True])
+    )
+    assert report.threshold == pytest.approx(-0.2 - 1e-6, abs=1e-9)
+    assert (report.accuracy, report.oos_recall) == (1.0, 1.0)
+    # One in-scope request: accuracy is out of one.
+    single = tune_threshold(
+        np.asarray([0.9, 0.1]), np.asarray([True, False]), np.asarray([True, False])
+    )
+    assert (single.accuracy, single.oos_recall) == (1.0, 1.0)
+    # Only out-of-scope requests: accuracy is 0, not a division by zero.
+    none_in_scope = tune_threshold(
+        np.asarray([0.9, 0.1]), np.asarray([False, False]), np.asarray([False, False])
+    )
+    assert none_in_scope.accuracy == 0.0
+    assert none_in_scope.oos_recall == 0.5  # thresholds sit at observed scores
+
+
+def test_a_network_provider_resolves_the_embedding_name_unless_the_router_has_one() -> None:
+    from graph_agents import OpenAIModelProvider
+    from graph_agents.routers.base import RouterSetup
+
+    network_provider = OpenAIModelProvider(base_url="http://127.0.0.1:9/v1", api_key="k")
+    own = OpenAIModelProvider(base_url="http://127.0.0.1:8/v1", api_key="k")
+    inherits = SemanticRouter("text-embedding-3-small")
+    keeps = SemanticRouter("text-embedding-3-small", provider=own)
+    for router in (inherits, keeps):
+        router.prepare(RouterSetup(agents=AGENTS, provider=network_provider))
+    assert inherits.embeddings.openai_api_base == "http://127.0.0.1:9/v1"  # type: ignore[attr-defined]
+    assert keeps.embeddings.openai_api_base == "http://127.0.0.1:8/v1"  # type: ignore[attr-defined]
+
+
+def test_decisions_are_immutable() -> None:
+    import dataclasses
+
+    from graph_agents import RoutingDecision
+
+    decision = RoutingDecision(agent="Writer")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        decision.agent = "Reviewer"  # type: ignore[misc]
+
+
+async def test_fit_counts_a_misrouted_request_as_wrong() -> None:
+    router = SemanticRouter(KeywordEmbeddings())
+    report = await router.fit(
+        ["search records", "write it up", "review this", "weather now"],
+        ["Researcher", "Reviewer", "Reviewer", None],  # "write it up" goes to the Writer
+        agents=AGENTS,
+    )
+    assert report.accuracy == pytest.approx(2 / 3)
+    assert report.oos_recall == 1.0
+
+
+def test_adapt_is_deterministic_by_default() -> None:
+    import inspect
+
+    assert inspect.signature(SemanticRouter.adapt).parameters["seed"].default == 0
