@@ -176,21 +176,26 @@ class _Flaky:
         yield AIMessageChunk(content=" world")
 
 
-async def test_a_stream_that_broke_after_its_first_token_is_not_retried() -> None:
-    flaky = _Flaky(tokens_first=1, failures=1)
-    deltas: list[str] = []
+async def _stream(model: Any, deltas: list[str]) -> Any:
+    """``stream_chat`` on a duck-typed model, collecting the text deltas."""
 
     async def on_delta(text: str) -> None:
         deltas.append(text)
 
+    return await stream_chat(
+        model,
+        [HumanMessage("hi")],
+        base_model=ScriptedModel(model_name="m"),
+        on_delta=on_delta,
+        retry=FAST,
+    )
+
+
+async def test_a_stream_that_broke_after_its_first_token_is_not_retried() -> None:
+    flaky = _Flaky(tokens_first=1, failures=1)
+    deltas: list[str] = []
     with pytest.raises(ModelProviderError) as caught:
-        await stream_chat(
-            flaky,  # type: ignore[arg-type]
-            [HumanMessage("hi")],
-            base_model=ScriptedModel(model_name="m"),
-            on_delta=on_delta,
-            retry=FAST,
-        )
+        await _stream(flaky, deltas)
     assert flaky.attempts == 1
     assert deltas == ["Hel"]
     assert str(caught.value) == "Model 'm' failed: TimeoutError: connection reset."
@@ -199,28 +204,13 @@ async def test_a_stream_that_broke_after_its_first_token_is_not_retried() -> Non
 async def test_a_stream_that_failed_before_any_token_is_retried() -> None:
     flaky = _Flaky(tokens_first=0, failures=2)
     deltas: list[str] = []
-
-    async def on_delta(text: str) -> None:
-        deltas.append(text)
-
-    message = await stream_chat(
-        flaky,  # type: ignore[arg-type]
-        [HumanMessage("hi")],
-        base_model=ScriptedModel(model_name="m"),
-        on_delta=on_delta,
-        retry=FAST,
-    )
+    message = await _stream(flaky, deltas)
     assert flaky.attempts == 3
     assert message.text == "Hello world"
     assert deltas == ["Hello", " world"]
     exhausted = _Flaky(tokens_first=0, failures=5)
     with pytest.raises(ModelProviderError, match=r"^Model 'm' failed after 3 attempts: "):
-        await stream_chat(
-            exhausted,  # type: ignore[arg-type]
-            [HumanMessage("hi")],
-            base_model=ScriptedModel(model_name="m"),
-            retry=FAST,
-        )
+        await _stream(exhausted, [])
     assert exhausted.attempts == 3
 
 
