@@ -259,3 +259,21 @@ async def test_a_handoff_after_parallel_delegations_that_used_up_the_budget_stop
     assert result.stop_reason == "max_iterations"
     assert result.iterations == 3
     assert "Closer" not in result.agent_path
+
+
+async def test_a_delegate_that_ran_out_of_tool_rounds_does_not_stop_the_caller() -> None:
+    async def spin() -> str:
+        """Spin."""
+        return "again"
+
+    boss = ScriptedModel([ToolCall("ask_worker", {"task": "spin"}), "Finished anyway."])
+    worker = Agent(
+        "Worker",
+        tools=[spin],
+        max_tool_rounds=1,
+        model=ScriptedModel([ScriptedResponse(text="spinning", tool_calls=[ToolCall("spin", {})])]),
+    )
+    result = await create_network(agents=[Agent("Boss", model=boss), worker]).run("Go")
+    assert result.stop_reason == "completed"
+    assert result.output == "Finished anyway."
+    assert str(boss.calls[1].messages[-1].content) == "spinning"

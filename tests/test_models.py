@@ -238,3 +238,20 @@ async def test_items_in_a_stream_that_are_not_message_chunks_are_skipped() -> No
         retry=FAST,
     )
     assert message.text == "Hello world"
+
+
+def test_retry_policy_is_immutable_and_documented_defaults_hold() -> None:
+    import dataclasses
+
+    from graph_agents.routers import LLMRouter
+
+    policy = RetryPolicy()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        policy.max_attempts = 9  # type: ignore[misc]
+    assert (policy.max_attempts, policy.initial_delay, policy.max_delay, policy.backoff) == (
+        4,
+        0.5,
+        8.0,
+        2.0,
+    )
+    assert LLMRouter(ScriptedModel()).max_history == 20

@@ -218,3 +218,29 @@ async def test_parallel_turns_that_overshoot_max_iterations_stop_the_run() -> No
     assert result.iterations == 4
     assert sorted(result.agent_path) == ["A", "A", "B", "B"]
     assert result.output == "A: a2\n\nB: b2"
+
+
+async def test_a_router_returning_something_else_than_names_is_a_routing_error() -> None:
+    def wrong(state: StateView, query: str) -> Any:
+        return 42
+
+    network = create_network(agents=agents(A=["a"]), router=wrong)
+    with pytest.raises(RoutingError) as caught:
+        await network.run("go")
+    assert str(caught.value) == (
+        "Router 'wrong' returned 42; return an agent name, a list of agent names, or "
+        "None/END to finish."
+    )
+
+
+async def test_the_network_names_the_router_when_its_decision_does_not() -> None:
+    from graph_agents import RoutingDecision
+    from graph_agents.routers import Router
+
+    class Anonymous(Router):
+        async def route(self, query: str, agents: Any, state: Any, context: Any = None) -> Any:
+            return RoutingDecision(agent="A")
+
+    network = create_network(agents=agents(A=["a"]), router=Anonymous())
+    result = await network.run("go")
+    assert result.routes[0]["router"] == "Anonymous"

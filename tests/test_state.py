@@ -65,3 +65,21 @@ async def test_state_keys_must_be_strings() -> None:
     with pytest.raises(TypeError) as caught:
         await state.set(1, "x")  # type: ignore[arg-type]
     assert str(caught.value) == "State keys must be strings, got 1."
+
+
+def test_the_turn_tracker_releases_each_dispatched_turn_once() -> None:
+    from graph_agents.nodes.context import TurnTracker
+    from graph_agents.routers import LoadBalancingRouter
+
+    router = LoadBalancingRouter(health_check_interval=0)
+    released: list[str] = []
+    router.released = lambda agent, *, failed: released.append(agent)  # type: ignore[method-assign]
+    tracker = TurnTracker(router)
+    tracker.dispatch("A")
+    tracker.dispatch("A")
+    for _ in range(3):
+        tracker.finish("A")
+    tracker.finish("B")  # a turn the router never dispatched
+    assert released == ["A", "A"]
+    tracker.release_open(failed=True)
+    assert released == ["A", "A"]

@@ -213,3 +213,9 @@ async def test_a_composite_closes_its_members_health_checks() -> None:
     assert balancer._checker is not None
     await network.aclose()
     assert balancer._checker is None
+
+
+async def test_a_random_decision_scores_the_chosen_agent_only() -> None:
+    router = LoadBalancingRouter("random", health_check_interval=0, seed=5)
+    decision = await router.decide("q", replicas())
+    assert decision.scores == {name: float(name == decision.agent) for name in NAMES}
