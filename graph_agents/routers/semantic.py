@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +18,7 @@ from ..embeddings import LocalEmbeddings, resolve_embeddings
 from ..exceptions import ConfigurationError, RoutingError
 from .adaptation import AdaptReport, TrainingClass, fine_tune
 from .base import RouteContext, Router, RouterSetup, RoutingDecision, known_agent
+from .profiles import ExampleSet, Profile, build_profile, clusters, score, training_groups
 from .thresholds import FitReport, default_threshold, tune_threshold
 
 if TYPE_CHECKING:
@@ -34,20 +34,6 @@ __all__ = [
     "default_threshold",
     "tune_threshold",
 ]
-
-ExampleSet = Sequence[str] | Mapping[str, Sequence[str]]
-"""An agent's examples: a list of requests, or named clusters of requests (e.g. by intent)."""
-
-_Matrix = npt.NDArray[np.float64]
-
-
-@dataclass(frozen=True)
-class _Profile:
-    agents: list[str]
-    labels: list[str]
-    """Per cluster, the text a decision's reason quotes (its first example)."""
-    centroids: _Matrix
-    centroid_owner: npt.NDArray[np.int64]
 
 
 class SemanticRouter(Router):
@@ -108,7 +94,7 @@ class SemanticRouter(Router):
         self._embeddings: Embeddings | None = None
         self._agents: Sequence[Agent] = ()
         self._cache_key: object = None
-        self._profile: _Profile | None = None
+        self._profile: Profile | None = None
         self._pending: list[tuple[str, asyncio.Future[list[float]]]] = []
         self._flush: asyncio.Task[None] | None = None
 
@@ -147,16 +133,16 @@ class SemanticRouter(Router):
         """Score ``query`` against every agent's profile and decide by the threshold."""
         profile = await self._profile_for(agents)
         vector = np.asarray([await self._embed_query(query)], dtype=np.float64)
-        scores, closest = self._score(profile, _normalise(vector))
+        scores, closest = score(profile, vector)
         return self._decide(query, profile, scores[0], closest[0])
 
     async def score_many(
         self, queries: Sequence[str], agents: Sequence[Agent]
-    ) -> tuple[list[str], _Matrix]:
+    ) -> tuple[list[str], npt.NDArray[np.float64]]:
         """Score many requests at once: the agent names and a ``(queries, agents)`` matrix."""
         profile = await self._profile_for(agents)
         vectors = await self.embeddings.aembed_documents(list(queries))
-        scores, _ = self._score(profile, _normalise(np.asarray(vectors, dtype=np.float64)))
+        scores, _ = score(profile, np.asarray(vectors, dtype=np.float64))
         return profile.agents, scores
 
     async def fit(
@@ -235,7 +221,7 @@ class SemanticRouter(Router):
         classes = [
             TrainingClass(agent.name, tuple(group))
             for agent in agents
-            for group in _training_groups(agent.examples, self.examples.get(agent.name, ()))
+            for group in training_groups(agent.examples, self.examples.get(agent.name, ()))
         ]
         model, report = await asyncio.to_thread(
             fine_tune,
@@ -313,7 +299,7 @@ class SemanticRouter(Router):
         return agents
 
     def _decide(
-        self, query: str, profile: _Profile, scores: _Matrix, closest: list[str]
+        self, query: str, profile: Profile, scores: npt.NDArray[np.float64], closest: list[str]
     ) -> RoutingDecision:
         by_agent = {name: float(s) for name, s in zip(profile.agents, scores, strict=True)}
         index = int(np.argmax(scores))  # ties go to the agent listed first
@@ -343,53 +329,23 @@ class SemanticRouter(Router):
             reason=f"{below}; no fallback, so the best match was used",
         )
 
-    def _score(self, profile: _Profile, queries: _Matrix) -> tuple[_Matrix, list[list[str]]]:
-        centroid_sims = queries @ profile.centroids.T
-        scores = np.full((len(queries), len(profile.agents)), -1.0)
-        closest: list[list[str]] = [[""] * len(profile.agents) for _ in range(len(queries))]
-        for index in range(len(profile.agents)):
-            columns = np.flatnonzero(profile.centroid_owner == index)
-            own = centroid_sims[:, columns]
-            best = own.argmax(axis=1)
-            scores[:, index] = own[np.arange(len(queries)), best]
-            for row, position in enumerate(best):
-                closest[row][index] = profile.labels[int(columns[position])]
-        return scores, closest
-
-    async def _profile_for(self, agents: Sequence[Agent]) -> _Profile:
-        clusters = [
+    async def _profile_for(self, agents: Sequence[Agent]) -> Profile:
+        named = [
             (
                 agent.name,
                 [
                     [agent.profile],
-                    *_clusters(agent.examples),
-                    *_clusters(self.examples.get(agent.name, ())),
+                    *clusters(agent.examples),
+                    *clusters(self.examples.get(agent.name, ())),
                 ],
             )
             for agent in agents
         ]
-        key = repr(clusters)
+        key = repr(named)
         if key != self._cache_key or self._profile is None:
-            texts = [t for _, groups in clusters for group in groups for t in group]
-            vectors = _normalise(
-                np.asarray(await self.embeddings.aembed_documents(texts), dtype=np.float64)
-            )
-            labels: list[str] = []
-            owners: list[int] = []
-            centroids: list[_Matrix] = []
-            row = 0
-            for index, (_, groups) in enumerate(clusters):
-                for group in groups:
-                    centroids.append(vectors[row : row + len(group)].mean(axis=0))
-                    owners.append(index)
-                    labels.append(group[0])
-                    row += len(group)
-            self._profile = _Profile(
-                agents=[name for name, _ in clusters],
-                labels=labels,
-                centroids=_normalise(np.asarray(centroids)),
-                centroid_owner=np.asarray(owners),
-            )
+            texts = [t for _, groups in named for group in groups for t in group]
+            vectors = await self.embeddings.aembed_documents(texts)
+            self._profile = build_profile(named, np.asarray(vectors, dtype=np.float64))
             self._cache_key = key
         return self._profile
 
@@ -415,26 +371,3 @@ class SemanticRouter(Router):
         for (_, future), vector in zip(batch, vectors, strict=True):
             if not future.done():
                 future.set_result(vector)
-
-
-def _clusters(examples: ExampleSet) -> list[list[str]]:
-    if isinstance(examples, Mapping):
-        return [list(group) for group in examples.values() if group]
-    return [[text] for text in examples]
-
-
-def _training_groups(*example_sets: ExampleSet) -> list[list[str]]:
-    """Named clusters as they are; an agent's plain example lists together as one group."""
-    groups: list[list[str]] = []
-    plain: list[str] = []
-    for examples in example_sets:
-        if isinstance(examples, Mapping):
-            groups.extend(list(group) for group in examples.values() if group)
-        else:
-            plain.extend(examples)
-    return [*groups, plain] if plain else groups
-
-
-def _normalise(matrix: _Matrix) -> _Matrix:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.where(norms == 0, 1.0, norms)
