@@ -1,0 +1,229 @@
+"""The bodies of workflow step nodes: agent, transform, join, condition and loop check.
+
+`graph_agents.nodes.workflow` wires these into the graph. Each factory takes a compiled
+step and returns the async node function LangGraph runs; failures are raised as
+`WorkflowError` (or `ModelProviderError`) naming the step, with the cause chained.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.messages import HumanMessage
+from langgraph.errors import GraphBubbleUp
+from langgraph.runtime import Runtime
+from pydantic import BaseModel
+
+from ..exceptions import GraphAgentsError, ModelProviderError, WorkflowError
+from ..state import StateOp, StateView
+from ..steps import AgentStep, LoopStep, TransformStep, template_keys
+from .context import RunContext
+from .delegate import subgraph_input
+
+if TYPE_CHECKING:
+    from .workflow import CompiledStep, WorkflowState
+
+__all__ = [
+    "Reviver",
+    "agent_node",
+    "condition_node",
+    "join_node",
+    "loop_node",
+    "to_jsonable",
+    "transform_node",
+]
+
+
+class Reviver:
+    """Turns stored outputs back into what their steps produced (``output_type`` objects)."""
+
+    def __init__(self, output_types: Mapping[str, type[BaseModel]]):
+        self._types = dict(output_types)
+
+    def __call__(self, key: str | list[str] | None, value: Any) -> Any:
+        """``value`` as the step(s) behind ``key`` produced it; a list after a parallel step."""
+        if isinstance(key, list) and isinstance(value, list):
+            return [self(k, item) for k, item in zip(key, value, strict=True)]
+        output_type = self._types.get(key) if isinstance(key, str) else None
+        if output_type is not None and isinstance(value, dict):
+            return output_type.model_validate(value)
+        return value
+
+
+def agent_node(step: CompiledStep, in_parallel: bool) -> Callable[..., Any]:
+    kind = step.step
+    assert isinstance(kind, AgentStep)
+    key = step.key or step.id
+    graph = step.subgraph
+    assert graph is not None
+    assert step.agent is not None
+    agent = step.agent
+
+    placeholders = set(template_keys(kind.prompt_template, step=step.id))
+
+    async def run_agent(state: WorkflowState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+        shared = state.get("shared") or {}
+        prompt = _fill(kind.prompt_template, shared, step=step.id)
+        previous = state.get("previous")
+        previous_keys = state.get("output_key")
+        keys = previous_keys if isinstance(previous_keys, list) else [previous_keys]
+        # A template that already quotes the previous output gets no second copy of it.
+        if previous not in (None, "", []) and not placeholders.intersection(k for k in keys if k):
+            prompt = f"{prompt}\n\nContext from the previous step:\n{_as_text(previous)}"
+        ctx = replace(runtime.context, depth=runtime.context.depth + 1)
+        try:
+            final = await graph.ainvoke(
+                subgraph_input(agent, [HumanMessage(prompt)], shared), context=ctx
+            )
+        except ModelProviderError as exc:
+            raise exc.within(agent=agent, step=step.id) from exc
+        except (GraphBubbleUp, GraphAgentsError):
+            raise
+        except Exception as exc:
+            raise WorkflowError(
+                f"Step {step.id!r} (agent {agent!r}) failed: {type(exc).__name__}: "
+                f"{str(exc).rstrip('.')}. "
+                "Completed steps are checkpointed; fix the cause, then call "
+                "workflow.resume(thread_id)."
+            ) from exc
+        output: Any = final.get("parsed") if kind.output_type is not None else final["output"]
+        ops: list[StateOp] = [*final.get("journal", []), ("set", key, output)]
+        if kind.output_type is not None and isinstance(output, dict):
+            ops.extend(("set", field, value) for field, value in output.items())
+        update: dict[str, Any] = {"shared": ops, "path": [step.id], "usage": final.get("usage", {})}
+        if not in_parallel:
+            update.update(previous=output, output=output, output_key=key)
+        return update
+
+    return run_agent
+
+
+def transform_node(step: CompiledStep, in_parallel: bool, reviver: Reviver) -> Callable[..., Any]:
+    kind = step.step
+    assert isinstance(kind, TransformStep)
+    key = step.key or step.id
+
+    async def run_transform(state: WorkflowState) -> dict[str, Any]:
+        previous = reviver(state.get("output_key"), state.get("previous"))
+        try:
+            if inspect.iscoroutinefunction(kind.fn):
+                output = await kind.fn(previous)
+            else:
+                output = await asyncio.to_thread(kind.fn, previous)
+        except Exception as exc:
+            raise WorkflowError(
+                f"Step {step.id!r}: transform raised {type(exc).__name__}: {exc}. It received "
+                f"the previous output {previous!r}."
+            ) from exc
+        update: dict[str, Any] = {"shared": [("set", key, output)], "path": [step.id]}
+        if not in_parallel:
+            update.update(previous=output, output=output, output_key=key)
+        return update
+
+    return run_transform
+
+
+def join_node(keys: list[str], in_parallel: bool) -> Callable[..., Any]:
+    async def join(state: WorkflowState) -> dict[str, Any]:
+        shared = state.get("shared") or {}
+        outputs = [shared.get(key) for key in keys]
+        if in_parallel:
+            return {}
+        return {"previous": outputs, "output": outputs, "output_key": keys}
+
+    return join
+
+
+class _RecordingView(StateView):
+    """A `StateView` that remembers the keys read but missing, to name them in errors."""
+
+    __slots__ = ("missing",)
+
+    def __init__(self, data: Mapping[str, Any]):
+        super().__init__(data)
+        self.missing: list[str] = []
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._note(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        self._note(key)
+        return super().__getitem__(key)
+
+    def _note(self, key: str) -> None:
+        if key not in self._data and key not in self.missing:
+            self.missing.append(key)
+
+
+def condition_node(step_id: str, condition: Callable[[StateView], bool]) -> Callable[..., Any]:
+    async def decide(state: WorkflowState) -> dict[str, Any]:
+        return {"branches": {step_id: _evaluate(step_id, condition, state)}}
+
+    return decide
+
+
+def _evaluate(step_id: str, condition: Callable[[StateView], bool], state: WorkflowState) -> bool:
+    view = _RecordingView(state.get("shared") or {})
+    try:
+        return bool(condition(view))
+    except Exception as exc:
+        missing = (
+            f" State key(s) {view.missing!r} were missing (read as None)." if view.missing else ""
+        )
+        raise WorkflowError(
+            f"Step {step_id!r}: condition raised {type(exc).__name__}: {exc}.{missing} Make "
+            "an earlier step set them (e.g. an output_type with those fields), or give the "
+            "condition a default: state.get(key, default)."
+        ) from exc
+
+
+def loop_node(step_id: str, loop: LoopStep) -> Callable[..., Any]:
+    async def check(state: WorkflowState) -> dict[str, Any]:
+        count = (state.get("loops") or {}).get(step_id, 0) + 1
+        finished = count >= loop.max_iterations or _evaluate(step_id, loop.until, state)
+        return {"loops": {step_id: count}, "branches": {step_id: finished}}
+
+    return check
+
+
+def _fill(template: str, values: Mapping[str, Any], *, step: str) -> str:
+    try:
+        return template.format_map(_Strict(values))
+    except KeyError as exc:
+        raise WorkflowError(
+            f"Step {step!r}: the prompt template needs {exc.args[0]!r}, which neither the "
+            "inputs nor the state hold. Pass it to run() or set it in an earlier step."
+        ) from exc
+
+
+class _Strict(dict[str, Any]):
+    def __missing__(self, key: str) -> Any:
+        raise KeyError(key)
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, list):
+        return "\n\n".join(_as_text(v) for v in value)
+    if isinstance(value, str):
+        return value
+    return json.dumps(to_jsonable(value), ensure_ascii=False)
+
+
+def to_jsonable(value: Any) -> Any:
+    """``value`` as JSON-ready data: pydantic models dumped, containers walked, and
+    anything else JSON cannot hold as its ``str``."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
