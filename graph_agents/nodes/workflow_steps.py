@@ -56,6 +56,7 @@ class Reviver:
 
 
 def agent_node(step: CompiledStep, in_parallel: bool) -> Callable[..., Any]:
+    """Run the step's agent on its filled-in template (plus the previous output as context)."""
     kind = step.step
     assert isinstance(kind, AgentStep)
     key = step.key or step.id
@@ -104,6 +105,7 @@ def agent_node(step: CompiledStep, in_parallel: bool) -> Callable[..., Any]:
 
 
 def transform_node(step: CompiledStep, in_parallel: bool, reviver: Reviver) -> Callable[..., Any]:
+    """Call the transform on the previous output, as the previous step produced it."""
     kind = step.step
     assert isinstance(kind, TransformStep)
     key = step.key or step.id
@@ -129,6 +131,8 @@ def transform_node(step: CompiledStep, in_parallel: bool, reviver: Reviver) -> C
 
 
 def join_node(keys: list[str], in_parallel: bool) -> Callable[..., Any]:
+    """Collect a parallel step's branch outputs, in declaration order."""
+
     async def join(state: WorkflowState) -> dict[str, Any]:
         shared = state.get("shared") or {}
         outputs = [shared.get(key) for key in keys]
@@ -162,6 +166,8 @@ class _RecordingView(StateView):
 
 
 def condition_node(step_id: str, condition: Callable[[StateView], bool]) -> Callable[..., Any]:
+    """Evaluate the condition on a read-only view of the state; record the branch."""
+
     async def decide(state: WorkflowState) -> dict[str, Any]:
         return {"branches": {step_id: _evaluate(step_id, condition, state)}}
 
@@ -184,6 +190,8 @@ def _evaluate(step_id: str, condition: Callable[[StateView], bool], state: Workf
 
 
 def loop_node(step_id: str, loop: LoopStep) -> Callable[..., Any]:
+    """Count an iteration; the loop is done at ``max_iterations`` or when ``until`` holds."""
+
     async def check(state: WorkflowState) -> dict[str, Any]:
         count = (state.get("loops") or {}).get(step_id, 0) + 1
         finished = count >= loop.max_iterations or _evaluate(step_id, loop.until, state)
