@@ -69,6 +69,7 @@ class GraphRunner:
         self.graph: CompiledStateGraph[Any, Any, Any, Any] = builder.compile(name=name)
         self._shared: _Opened | None = None
         self._per_loop: dict[asyncio.AbstractEventLoop, _Opened] = {}
+        self._identity = store_identity(store, self)
 
     async def execute(
         self,
@@ -88,7 +89,7 @@ class GraphRunner:
         Raises:
             ConcurrentRunError: the thread has a run in progress, here or in another process.
         """
-        claim = (store_identity(self.store, self), thread_id)
+        claim = (self._identity, thread_id)
         holder = _RUNNING.get(claim)
         if holder is not None:
             where = (
@@ -177,8 +178,12 @@ class GraphRunner:
             async for snapshot in opened.graph.aget_state_history(thread_config(thread_id))
         ]
 
-    async def resumable(self, thread_id: str) -> ThreadState:
+    async def resumable(
+        self, thread_id: str, *, check: Callable[[ThreadState], None] | None = None
+    ) -> ThreadState:
         """The thread's latest state, checked to have steps left to run.
+
+        ``check`` sees the state first, to raise a more precise error of its own.
 
         Raises:
             ConfigurationError: the thread has no checkpoint, or nothing left to run.
@@ -189,6 +194,8 @@ class GraphRunner:
                 f"Thread {thread_id!r} has no checkpoint in this {self.kind}'s state store; "
                 "start it with run(..., thread_id=...)."
             )
+        if check is not None:
+            check(snapshot)
         if not snapshot.next:
             if snapshot.stop_reason is None:
                 raise ConfigurationError(

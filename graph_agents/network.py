@@ -17,7 +17,7 @@ from .models import ModelProvider, RetryPolicy
 from .nodes import RunContext, build_graph, run_input
 from .nodes.compile import compile_agents, router_setup
 from .nodes.context import TurnTracker
-from .result import RunResult, result_from_values
+from .result import RunResult, ThreadState, result_from_values
 from .routers.base import RouterLike, as_router, known_agent
 from .state import NetworkState, StateOp, check_storable
 
@@ -119,14 +119,14 @@ class Network(RunnerFacade):
         goes on as it would have.
 
         Raises:
-            ConfigurationError: the thread has no checkpoint, or nothing left to run.
+            ConfigurationError: the thread has no checkpoint, nothing left to run, or its
+                run stopped in an agent this network does not have.
         """
-
         iterations = self._iterations(max_iterations)
-        current = await self._runner.get_state(thread_id)
-        if current is not None and current.stop_reason is None:
+
+        def agent_exists(current: ThreadState) -> None:
             agent = current.active_agent
-            if agent is not None and agent not in self._agents:
+            if current.stop_reason is None and agent is not None and agent not in self._agents:
                 known = ", ".join(repr(name) for name in self._agents)
                 raise ConfigurationError(
                     f"Cannot resume thread {thread_id!r}: its run stopped in agent {agent!r}, "
@@ -136,7 +136,8 @@ class Network(RunnerFacade):
                     "starts a new run on the thread (give the network a router if no agent "
                     "of that name remains)."
                 )
-        snapshot = await self._runner.resumable(thread_id)
+
+        snapshot = await self._runner.resumable(thread_id, check=agent_exists)
         return await self._execute(
             None,
             query=snapshot.query,

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from .exceptions import ConfigurationError
+
 __all__ = [
     "InMemoryStateStore",
     "NetworkState",
@@ -61,8 +63,6 @@ def check_storable(value: Any, where: str) -> None:
     if isinstance(value, str):
         problem = _text_problem(value)
         if problem is not None:
-            from .exceptions import ConfigurationError
-
             raise ConfigurationError(f"{where} {problem}")
     elif isinstance(value, dict):
         for key, item in value.items():
@@ -81,6 +81,8 @@ def _text_problem(text: str) -> str | None:
             "cannot store, so no state store accepts it. Remove it, or encode binary data "
             "(e.g. base64) before passing it."
         )
+    if text.isascii():
+        return None
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
