@@ -1,9 +1,10 @@
 """What networks and workflows share at run time: one code path from call to result.
 
 `GraphRunner` owns a compiled graph's checkpointer (one per event loop for the async
-SQLite and Postgres savers), the per-thread run locks, event delivery, ``stream()``,
-``run_sync()`` and thread state. `Network` and `Workflow` only say what goes in and what
-comes out.
+SQLite and Postgres savers), the tool-call journal beside it, the per-thread run locks,
+event delivery, ``stream()`` and thread state. `Network` and `Workflow` only say what goes
+in and what comes out. A run starts from ``inputs``, continues a thread (``inputs=None``),
+answers pending approvals (``resume_map``), or forks from an earlier checkpoint.
 """
 
 from __future__ import annotations
@@ -12,32 +13,50 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from .checkpoints import StateStoreLike, is_shareable_across_loops, open_checkpointer, thread_lock
+from langgraph.errors import InvalidUpdateError
+from langgraph.types import Command
+
+from .checkpoints import (
+    CheckpointPolicy,
+    StateStoreLike,
+    ToolJournal,
+    is_shareable_across_loops,
+    open_checkpointer,
+    open_journal,
+    thread_lock,
+)
 from .events import TERMINAL_EVENTS, Event, StreamCallback, _Emitter
 from .exceptions import ConcurrentRunError, ConfigurationError
+from .nodes.approval import requests_from_interrupts
 from .nodes.compile import thread_state_from_snapshot
+from .nodes.graph import OPERATOR_NODE
+from .nodes.context import CallJournal
 from .state import InMemoryStateStore
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
     from langgraph.graph.state import CompiledStateGraph, StateGraph
 
+    from .approval import ApprovalRequest
     from .nodes.context import RunContext
     from .result import ThreadState
 
-__all__ = ["GraphRunner", "Outcome", "RunnerFacade", "run_sync"]
+__all__ = ["GraphRunner", "Outcome", "run_sync", "thread_config"]
 
 R = TypeVar("R")
+
+Finish = Callable[[dict[str, Any], str, str, "list[ApprovalRequest]"], "Outcome"]
 
 
 @dataclass
 class _Opened:
     graph: CompiledStateGraph[Any, Any, Any, Any]
     saver: Any
+    journal: ToolJournal
     closer: asyncio.Task[None] | None = None
     """Closes the store connections when cancelled: by ``aclose()``, or by the event loop
     itself when it shuts down (``asyncio.run`` cancels every task before it closes)."""
@@ -61,10 +80,13 @@ class GraphRunner:
         kind: str,
         builder: StateGraph[Any, Any, Any, Any],
         store: StateStoreLike,
+        policy: CheckpointPolicy,
     ):
         self.name = name
         self.kind = kind
         self.store = store
+        self.policy = policy
+        self.durability = policy.durability_for(store)
         self._builder = builder
         self.graph: CompiledStateGraph[Any, Any, Any, Any] = builder.compile(name=name)
         self._shared: _Opened | None = None
@@ -79,16 +101,122 @@ class GraphRunner:
         started: dict[str, Any],
         context: Callable[[_Emitter], RunContext],
         recursion_limit: int,
-        finish: Callable[[dict[str, Any], str, str], Outcome],
+        finish: Finish,
         callback: StreamCallback | None = None,
         queue: asyncio.Queue[Event] | None = None,
         on_end: Callable[[bool], None] | None = None,
+        resume_map: dict[str, Any] | None = None,
+        checkpoint_id: str | None = None,
     ) -> Any:
-        """Run the graph from ``inputs`` (``None`` resumes the thread) and build the result.
+        """Run the graph and build the result.
+
+        ``inputs`` starts a run; ``None`` continues the thread where it stopped, with
+        ``resume_map`` (LangGraph interrupt id -> answer) when it waits for approvals.
+        ``checkpoint_id`` forks: the run starts from that earlier checkpoint, and the
+        thread's later history stays as it was.
 
         Raises:
             ConcurrentRunError: the thread has a run in progress, here or in another process.
+            ConfigurationError: ``checkpoint_id`` is not a checkpoint of the thread.
         """
+        claim = self._claim(thread_id)
+        run_id = str(uuid.uuid4())
+        failed = True
+        emitter = _Emitter(run_id=run_id, thread_id=thread_id, callback=callback, queue=queue)
+        try:
+            opened = await self._open()
+            async with thread_lock(self.store, opened.saver, thread_id):
+                config = thread_config(thread_id, checkpoint_id)
+                if checkpoint_id is not None:
+                    await self._check_checkpoint(opened, thread_id, checkpoint_id)
+                fork = {"checkpoint_id": checkpoint_id} if checkpoint_id is not None else {}
+                emitter.emit(
+                    "run.started",
+                    {**started, self.kind: self.name, "resumed": inputs is None, **fork},
+                )
+                calls = CallJournal(opened.journal, thread_id)
+                # A run that continues a thread may finish a step an earlier run began.
+                calls.used = inputs is None
+                run_context = replace(context(emitter), thread_id=thread_id, calls=calls)
+                config["recursion_limit"] = recursion_limit
+                graph_input: Any = Command(resume=resume_map) if resume_map else inputs
+                final = await opened.graph.ainvoke(
+                    graph_input, config, context=run_context, durability=self.durability
+                )
+                interrupts = requests_from_interrupts(final.pop("__interrupt__", ()), thread_id)
+                if calls.used and not interrupts and final.get("stop_reason"):
+                    await calls.clear()
+            for request in interrupts:
+                emitter.emit("approval.requested", request.to_dict(), agent=request.agent or None)
+            outcome = finish(final, thread_id, run_id, interrupts)
+            failed = False
+            emitter.emit("run.completed", outcome.event, result=outcome.result)
+            return outcome.result
+        except BaseException as exc:
+            emitter.emit("run.failed", {"error": str(exc), "error_type": type(exc).__name__})
+            raise
+        finally:
+            if on_end is not None:
+                on_end(failed)
+            _RUNNING.pop(claim, None)
+            await emitter.aclose()
+            if emitter.callback_error is not None:
+                raise emitter.callback_error
+
+    async def update_state(self, thread_id: str, values: dict[str, Any]) -> ThreadState:
+        """Write ``values`` (graph channels) to the thread as a checkpoint of its own.
+
+        A finished thread's update is written as `OPERATOR_NODE`, so nothing is
+        scheduled; a thread that stopped midway (it failed, or its process died) is
+        updated as the node that ran last, so the same steps stay next.
+
+        Raises:
+            ConcurrentRunError: the thread has a run in progress.
+            ConfigurationError: the thread does not exist, waits for approvals, or is in
+                the middle of a step whose parallel work partly finished.
+        """
+        claim = self._claim(thread_id)
+        try:
+            opened = await self._open()
+            async with thread_lock(self.store, opened.saver, thread_id):
+                config = thread_config(thread_id)
+                snapshot = await opened.graph.aget_state(config)
+                current = await self.existing(thread_id)
+                if current.interrupts:
+                    ids = ", ".join(repr(r.id) for r in current.interrupts)
+                    raise ConfigurationError(
+                        f"Thread {thread_id!r} waits for approval ({ids}); answer it first "
+                        f"with resume({thread_id!r}, approve=..., feedback=...) (an approval "
+                        "may also edit the call's arguments), then update its state."
+                    )
+                finished = sorted({t.name for t in snapshot.tasks if t.result is not None})
+                if finished:
+                    raise ConfigurationError(
+                        f"Thread {thread_id!r} stopped in the middle of a step whose "
+                        f"parallel work partly finished ({', '.join(finished)}); updating "
+                        "its state now would run that work again. Resume it first "
+                        f"(resume({thread_id!r})), then update its state."
+                    )
+                as_node = OPERATOR_NODE if not snapshot.next else None
+                try:
+                    await opened.graph.aupdate_state(config, values, as_node=as_node)
+                except InvalidUpdateError as exc:
+                    raise ConfigurationError(
+                        f"Cannot update thread {thread_id!r} where it stopped ({exc}); "
+                        f"resume it first (resume({thread_id!r})), then update its state."
+                    ) from exc
+                updated = await self.existing(thread_id)
+        finally:
+            _RUNNING.pop(claim, None)
+        if updated.next != current.next:
+            raise ConfigurationError(
+                f"Updating thread {thread_id!r} changed what runs next ({current.next} -> "
+                f"{updated.next}); fork from the checkpoint before it to undo that: "
+                f"resume({thread_id!r}, checkpoint_id={current.checkpoint_id!r})."
+            )
+        return updated
+
+    def _claim(self, thread_id: str) -> tuple[object, str]:
         claim = (self._identity, thread_id)
         holder = _RUNNING.get(claim)
         if holder is not None:
@@ -103,33 +231,16 @@ class GraphRunner:
                 "finish, or use another thread_id.",
                 thread_id=thread_id,
             )
-        run_id = str(uuid.uuid4())
         _RUNNING[claim] = self
-        failed = True
-        emitter = _Emitter(run_id=run_id, thread_id=thread_id, callback=callback, queue=queue)
-        try:
-            opened = await self._open()
-            async with thread_lock(self.store, opened.saver, thread_id):
-                emitter.emit(
-                    "run.started", {**started, self.kind: self.name, "resumed": inputs is None}
-                )
-                config = thread_config(thread_id)
-                config["recursion_limit"] = recursion_limit
-                final = await opened.graph.ainvoke(inputs, config, context=context(emitter))
-            outcome = finish(final, thread_id, run_id)
-            failed = False
-            emitter.emit("run.completed", outcome.event, result=outcome.result)
-            return outcome.result
-        except BaseException as exc:
-            emitter.emit("run.failed", {"error": str(exc), "error_type": type(exc).__name__})
-            raise
-        finally:
-            if on_end is not None:
-                on_end(failed)
-            _RUNNING.pop(claim, None)
-            await emitter.aclose()
-            if emitter.callback_error is not None:
-                raise emitter.callback_error
+        return claim
+
+    async def _check_checkpoint(self, opened: _Opened, thread_id: str, checkpoint_id: str) -> None:
+        snapshot = await opened.graph.aget_state(thread_config(thread_id, checkpoint_id))
+        if not snapshot.created_at:
+            raise ConfigurationError(
+                f"Thread {thread_id!r} has no checkpoint {checkpoint_id!r} in this "
+                f"{self.kind}'s state store; pick one from get_state_history(thread_id)."
+            )
 
     async def stream(
         self, start: Callable[[asyncio.Queue[Event]], Awaitable[Any]]
@@ -162,20 +273,25 @@ class GraphRunner:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    async def get_state(self, thread_id: str) -> ThreadState | None:
-        """The thread's latest checkpoint, or ``None`` when the thread does not exist."""
+    async def get_state(
+        self, thread_id: str, checkpoint_id: str | None = None
+    ) -> ThreadState | None:
+        """The thread's latest checkpoint (or ``checkpoint_id``), or ``None`` when there
+        is none."""
         opened = await self._open()
-        snapshot = await opened.graph.aget_state(thread_config(thread_id))
+        snapshot = await opened.graph.aget_state(thread_config(thread_id, checkpoint_id))
         if not snapshot.created_at:
             return None
         return thread_state_from_snapshot(thread_id, snapshot)
 
-    async def get_state_history(self, thread_id: str) -> list[ThreadState]:
-        """Every checkpoint of the thread, newest first."""
+    async def get_state_history(self, thread_id: str, limit: int | None = None) -> list[ThreadState]:
+        """The thread's checkpoints, newest first (at most ``limit``)."""
         opened = await self._open()
         return [
             thread_state_from_snapshot(thread_id, snapshot)
-            async for snapshot in opened.graph.aget_state_history(thread_config(thread_id))
+            async for snapshot in opened.graph.aget_state_history(
+                thread_config(thread_id), limit=limit
+            )
         ]
 
     async def resumable(
@@ -188,12 +304,7 @@ class GraphRunner:
         Raises:
             ConfigurationError: the thread has no checkpoint, or nothing left to run.
         """
-        snapshot = await self.get_state(thread_id)
-        if snapshot is None:
-            raise ConfigurationError(
-                f"Thread {thread_id!r} has no checkpoint in this {self.kind}'s state store; "
-                "start it with run(..., thread_id=...)."
-            )
+        snapshot = await self.existing(thread_id)
         if check is not None:
             check(snapshot)
         if not snapshot.next:
@@ -211,6 +322,20 @@ class GraphRunner:
             )
         return snapshot
 
+    async def existing(self, thread_id: str) -> ThreadState:
+        """The thread's latest state.
+
+        Raises:
+            ConfigurationError: the thread has no checkpoint.
+        """
+        snapshot = await self.get_state(thread_id)
+        if snapshot is None:
+            raise ConfigurationError(
+                f"Thread {thread_id!r} has no checkpoint in this {self.kind}'s state store; "
+                "start it with run(..., thread_id=...)."
+            )
+        return snapshot
+
     async def aclose(self) -> None:
         """Close the state store connections this event loop opened."""
         opened = self._per_loop.pop(asyncio.get_running_loop(), None)
@@ -222,17 +347,23 @@ class GraphRunner:
     async def _open(self) -> _Opened:
         if is_shareable_across_loops(self.store):
             if self._shared is None:
-                async with open_checkpointer(self.store) as saver:
+                async with open_checkpointer(self.store, self.policy) as saver:
                     graph = self._builder.compile(checkpointer=saver, name=self.name)
-                    self._shared = _Opened(graph=graph, saver=saver)
+                    journal = await open_journal(self.store, saver)
+                    self._shared = _Opened(graph=graph, saver=saver, journal=journal)
             return self._shared
         loop = asyncio.get_running_loop()
         opened = self._per_loop.get(loop)
         if opened is None:
             stack = contextlib.AsyncExitStack()
-            saver = await stack.enter_async_context(open_checkpointer(self.store))
+            try:
+                saver = await stack.enter_async_context(open_checkpointer(self.store, self.policy))
+                journal = await open_journal(self.store, saver)
+            except BaseException:
+                await stack.aclose()
+                raise
             graph = self._builder.compile(checkpointer=saver, name=self.name)
-            opened = _Opened(graph=graph, saver=saver)
+            opened = _Opened(graph=graph, saver=saver, journal=journal)
             # A script that never calls aclose() still closes its connections cleanly:
             # the loop cancels this task at shutdown, before it closes itself, and the
             # task closes them then (otherwise the loop would finalise the open async
@@ -270,42 +401,12 @@ def store_identity(store: StateStoreLike, runner: GraphRunner) -> object:
     return ("saver", id(store))
 
 
-class RunnerFacade:
-    """The thread-state and lifecycle methods `Network` and `Workflow` share."""
-
-    _runner: GraphRunner
-
-    @property
-    def graph(self) -> CompiledStateGraph[Any, Any, Any, Any]:
-        """The compiled LangGraph graph (without a checkpointer), for inspection and drawing."""
-        return self._runner.graph
-
-    def draw_mermaid(self) -> str:
-        """The graph as Mermaid text."""
-        return self.graph.get_graph().draw_mermaid()
-
-    async def get_state(self, thread_id: str) -> ThreadState | None:
-        """The thread's latest checkpoint, or ``None`` when the thread does not exist."""
-        return await self._runner.get_state(thread_id)
-
-    async def get_state_history(self, thread_id: str) -> list[ThreadState]:
-        """Every checkpoint of the thread, newest first (time travel)."""
-        return await self._runner.get_state_history(thread_id)
-
-    async def aclose(self) -> None:
-        """Close the state store connections this event loop opened."""
-        await self._runner.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-
-def thread_config(thread_id: str) -> RunnableConfig:
-    """The LangGraph config that addresses ``thread_id``."""
-    return {"configurable": {"thread_id": thread_id}}
+def thread_config(thread_id: str, checkpoint_id: str | None = None) -> RunnableConfig:
+    """The LangGraph config that addresses ``thread_id`` (at ``checkpoint_id``)."""
+    configurable: dict[str, Any] = {"thread_id": thread_id}
+    if checkpoint_id is not None:
+        configurable["checkpoint_id"] = checkpoint_id
+    return {"configurable": configurable}
 
 
 def run_sync(owner: str, main: Callable[[], Awaitable[R]]) -> R:
@@ -328,3 +429,4 @@ def run_sync(owner: str, main: Callable[[], Awaitable[R]]) -> R:
         return await main()
 
     return asyncio.run(wrapped())
+

@@ -9,7 +9,8 @@ Every error derives from `GraphAgentsError`, so one ``except`` catches them all:
     ├── ModelProviderError     the model endpoint refused or could not be reached
     ├── ToolError              a tool failed where its error cannot go back to the model
     ├── BackendError           a compute backend failed to run an agent turn
-    └── ConcurrentRunError     a second run was started on a thread that is running
+    ├── ConcurrentRunError     a second run was started on a thread that is running
+    └── StoreError             a state store refused or failed an operation
 
 Messages name the offending value with ``repr`` and say how to fix it.
 """
@@ -23,6 +24,7 @@ __all__ = [
     "GraphAgentsError",
     "ModelProviderError",
     "RoutingError",
+    "StoreError",
     "ToolError",
     "WorkflowError",
 ]
@@ -119,3 +121,30 @@ class ConcurrentRunError(GraphAgentsError):
     def __init__(self, message: str, *, thread_id: str):
         super().__init__(message)
         self.thread_id = thread_id
+
+
+class StoreError(GraphAgentsError):
+    """A state store refused or failed an operation.
+
+    Raised, for example, when a checkpoint blob names a type that checkpoints may not
+    hold (a tampered database), when an encrypted store meets a plain blob, or when a
+    blob cannot be decrypted with the configured key. Nothing in the blob was executed.
+
+    Attributes:
+        store: The store, as the user configured it (``repr``), when known.
+        operation: What was being done: ``"load"``, ``"save"``, ...
+        retry_safe: Whether calling again can succeed without changing anything.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        store: str | None = None,
+        operation: str | None = None,
+        retry_safe: bool = False,
+    ):
+        super().__init__(message)
+        self.store = store
+        self.operation = operation
+        self.retry_safe = retry_safe

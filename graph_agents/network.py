@@ -7,10 +7,15 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from collections.abc import Mapping
+
 from ._checks import check_int
-from ._runner import GraphRunner, Outcome, RunnerFacade, run_sync
+from ._facade import RunnerFacade
+from ._runner import GraphRunner, Outcome, run_sync
+from ._secrets import conceal, is_secret
 from .agent import Agent
-from .checkpoints import StateStoreLike
+from .approval import Approval, ApprovalRequest
+from .checkpoints import Durability, StateStoreLike, make_policy
 from .events import Event, StreamCallback, _Emitter
 from .exceptions import ConfigurationError
 from .models import ModelProvider, RetryPolicy
@@ -23,6 +28,8 @@ from .state import NetworkState, StateOp, check_storable
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
+
+    from .tools import Tool
 
 __all__ = ["Network", "create_network"]
 
@@ -49,6 +56,9 @@ class Network(RunnerFacade):
         retry: RetryPolicy | None = None,
         fallback: str | None = None,
         max_delegation_depth: int = 3,
+        durability: Durability | None = None,
+        encrypt_checkpoints: bytes | str | None = None,
+        checkpoint_types: Sequence[type] = (),
     ):
         check_int(max_iterations, "max_iterations", minimum=1, owner="create_network: ")
         check_int(max_delegation_depth, "max_delegation_depth", minimum=0, owner="create_network: ")
@@ -68,7 +78,15 @@ class Network(RunnerFacade):
         builder, _ = build_graph(
             specs, router=self._router, fallback=fallback, retry=retry or RetryPolicy()
         )
-        self._runner = GraphRunner(name=name, kind="network", builder=builder, store=state_store)
+        policy = make_policy(
+            durability=durability,
+            encrypt_checkpoints=encrypt_checkpoints,
+            checkpoint_types=checkpoint_types,
+            owner="create_network",
+        )
+        self._runner = GraphRunner(
+            name=name, kind="network", builder=builder, store=state_store, policy=policy
+        )
         self._max_rounds = max(s.agent.max_tool_rounds for s in specs)
 
     @property
@@ -83,20 +101,34 @@ class Network(RunnerFacade):
         max_iterations: int | None = None,
         thread_id: str | None = None,
         stream_callback: StreamCallback | None = None,
+        checkpoint_id: str | None = None,
     ) -> RunResult:
-        """Run the network on ``query`` until it answers.
+        """Run the network on ``query`` until it answers, or pauses for an approval.
 
         Args:
             query: The user's request.
             max_iterations: Overrides the network's bound on agent turns for this run.
             thread_id: Continue this conversation thread; a new thread when ``None``.
             stream_callback: Called (sync or async) with every `Event`, in order.
+            checkpoint_id: Fork the thread: run ``query`` on the thread as it was at this
+                earlier checkpoint (from ``get_state_history``). The history after it
+                stays as it was; the thread continues from the fork.
+
+        Returns:
+            The result; ``stop_reason="interrupted"`` with ``interrupts`` when a call
+            waits for a human's approval (answer it with `resume`).
 
         Raises:
             ConcurrentRunError: another run on ``thread_id`` is in progress.
             RoutingError: the router failed or chose an unknown agent.
             ModelProviderError: a model call failed for a reason retrying cannot fix.
+            ConfigurationError: ``checkpoint_id`` is given without ``thread_id``, or is
+                not a checkpoint of the thread.
         """
+        if checkpoint_id is not None and thread_id is None:
+            raise ConfigurationError(
+                f"run(checkpoint_id={checkpoint_id!r}) needs the thread_id it belongs to."
+            )
         return await self._execute(
             self._input(query),
             query=query,
@@ -104,25 +136,67 @@ class Network(RunnerFacade):
             thread_id=thread_id or str(uuid.uuid4()),
             callback=stream_callback,
             queue=None,
+            checkpoint_id=checkpoint_id,
         )
 
     async def resume(
         self,
         thread_id: str,
         *,
+        approve: bool | None = None,
+        feedback: str | None = None,
+        edits: Mapping[str, Any] | None = None,
+        decisions: Mapping[str, Approval | bool] | None = None,
+        checkpoint_id: str | None = None,
         max_iterations: int | None = None,
         stream_callback: StreamCallback | None = None,
     ) -> RunResult:
-        """Continue a run that failed from its last checkpoint.
+        """Continue a thread's run: answer its pending approvals, or pick up after a failure.
 
-        Completed steps are not repeated: the step that failed runs again, then the run
-        goes on as it would have.
+        Completed steps are never repeated: a failed step (or one whose process died)
+        runs again, then the run goes on as it would have; a model call or tool call
+        that completed is not made again. Works in any process that opens the same
+        durable store.
+
+        Args:
+            thread_id: The thread.
+            approve: Answer the one pending approval: ``True`` runs the call, ``False``
+                rejects it (the model is told, with ``feedback``, and carries on).
+            feedback: Text for the model with the answer.
+            edits: Change the call's arguments before it runs (approved tool calls).
+            decisions: Answer pending approvals by request id, when several are pending
+                (from parallel delegations or branches); unanswered ones stay pending.
+            checkpoint_id: Fork: continue from this earlier checkpoint instead of the
+                latest; the history after it stays as it was.
+            max_iterations: Overrides the network's bound on agent turns.
+            stream_callback: Called (sync or async) with every `Event`, in order.
 
         Raises:
-            ConfigurationError: the thread has no checkpoint, nothing left to run, or its
-                run stopped in an agent this network does not have.
+            ConfigurationError: the thread has no checkpoint or nothing left to run; its
+                run stopped in an agent this network does not have; approvals are pending
+                and none was answered; ``approve`` while several are pending; an unknown
+                request id; edits a tool cannot take.
         """
         iterations = self._iterations(max_iterations)
+        current, resume_map = await self.plan_resume(
+            thread_id,
+            approve=approve,
+            feedback=feedback,
+            edits=edits,
+            decisions=decisions,
+            checkpoint_id=checkpoint_id,
+        )
+        if resume_map:
+            return await self._execute(
+                None,
+                query=current.query,
+                max_iterations=iterations,
+                thread_id=thread_id,
+                callback=stream_callback,
+                queue=None,
+                resume_map=resume_map,
+                checkpoint_id=checkpoint_id,
+            )
 
         def agent_exists(current: ThreadState) -> None:
             agent = current.active_agent
@@ -137,15 +211,27 @@ class Network(RunnerFacade):
                     "of that name remains)."
                 )
 
-        snapshot = await self._runner.resumable(thread_id, check=agent_exists)
+        if checkpoint_id is None:
+            current = await self._runner.resumable(thread_id, check=agent_exists)
+        elif not current.next:
+            raise ConfigurationError(
+                f"Checkpoint {checkpoint_id!r} of thread {thread_id!r} has nothing left to "
+                f"run; to fork from it, start a run there: run(query, thread_id={thread_id!r}, "
+                f"checkpoint_id={checkpoint_id!r})."
+            )
         return await self._execute(
             None,
-            query=snapshot.query,
+            query=current.query,
             max_iterations=iterations,
             thread_id=thread_id,
             callback=stream_callback,
             queue=None,
+            checkpoint_id=checkpoint_id,
         )
+
+    def _tool_of(self, request: ApprovalRequest) -> Tool | None:
+        spec = self._agents.get(request.agent)
+        return spec.tools.get(request.tool) if spec is not None else None
 
     def run_sync(
         self,
@@ -227,7 +313,12 @@ class Network(RunnerFacade):
         if not query.strip():
             raise ConfigurationError(f"query {query!r} is empty; pass the user's request text.")
         check_storable(query, "query")
-        seeds: list[StateOp] = [("default", k, v) for k, v in self.state.to_dict().items()]
+        # A secret is never checkpointed, so a thread cannot hold it from an earlier run
+        # in another process: the network's secret seeds are set on every run.
+        seeds: list[StateOp] = [
+            ("set", k, conceal(v)) if is_secret(v) else ("default", k, v)
+            for k, v in self.state.to_dict().items()
+        ]
         return run_input(query, seeds=seeds)
 
     async def _execute(
@@ -239,6 +330,8 @@ class Network(RunnerFacade):
         thread_id: str,
         callback: StreamCallback | None,
         queue: asyncio.Queue[Event] | None,
+        resume_map: dict[str, Any] | None = None,
+        checkpoint_id: str | None = None,
     ) -> RunResult:
         iterations = max_iterations
         tracker = TurnTracker(self._router) if self._router is not None else None
@@ -252,8 +345,12 @@ class Network(RunnerFacade):
                 turns=tracker,
             )
 
-        def finish(final: dict[str, Any], thread: str, run_id: str) -> Outcome:
-            result = result_from_values(final, agents=agents, thread_id=thread, run_id=run_id)
+        def finish(
+            final: dict[str, Any], thread: str, run_id: str, interrupts: list[ApprovalRequest]
+        ) -> Outcome:
+            result = result_from_values(
+                final, agents=agents, thread_id=thread, run_id=run_id, interrupts=interrupts
+            )
             return Outcome(
                 result,
                 {
@@ -262,6 +359,7 @@ class Network(RunnerFacade):
                     "stop_reason": result.stop_reason,
                     "iterations": result.iterations,
                     "usage": result.usage,
+                    "interrupts": [request.id for request in interrupts],
                 },
             )
 
@@ -281,6 +379,8 @@ class Network(RunnerFacade):
             callback=callback,
             queue=queue,
             on_end=on_end,
+            resume_map=resume_map,
+            checkpoint_id=checkpoint_id,
         )
         return result
 
@@ -297,6 +397,9 @@ def create_network(
     retry: RetryPolicy | None = None,
     fallback: str | None = None,
     max_delegation_depth: int = 3,
+    durability: Durability | None = None,
+    encrypt_checkpoints: bytes | str | None = None,
+    checkpoint_types: Sequence[type] = (),
 ) -> Network:
     """Build and compile a `Network`.
 
@@ -315,6 +418,15 @@ def create_network(
         fallback: The agent that takes requests a request router has no opinion on;
             without one, such a request raises `RoutingError`.
         max_delegation_depth: How deep ``ask_<agent>`` delegations may nest.
+        durability: When checkpoints are written: ``"sync"`` (before the next step
+            starts: a killed process loses no completed step), ``"async"`` (while the
+            next step runs) or ``"exit"`` (when the run ends). ``None``: ``"sync"`` for
+            SQLite, Postgres and your own saver, ``"async"`` in memory.
+        encrypt_checkpoints: An AES key (16, 24 or 32 bytes, or that as base64 text):
+            every checkpoint blob is encrypted with AES-GCM, and plain blobs are refused.
+        checkpoint_types: Classes of your state values (pydantic models, dataclasses)
+            that checkpoints may construct when loaded; any other class in a checkpoint
+            is refused (deserialization is strict).
 
     Raises:
         ConfigurationError: the definition cannot run (no agents, duplicate names, an
@@ -331,4 +443,7 @@ def create_network(
         retry=retry,
         fallback=fallback,
         max_delegation_depth=max_delegation_depth,
+        durability=durability,
+        encrypt_checkpoints=encrypt_checkpoints,
+        checkpoint_types=checkpoint_types,
     )

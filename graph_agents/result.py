@@ -7,10 +7,13 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, cast
 
 from typing_extensions import TypeVar
 
+from ._secrets import reveal_state
+
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
 
     from .agent import Agent
+    from .approval import ApprovalRequest
 
 __all__ = ["OutputT", "RunResult", "StopReason", "ThreadState", "result_from_values"]
 
@@ -52,8 +55,9 @@ class RunResult(Generic[OutputT]):
     """The final answer parsed into the answering agent's ``output_type``, if it has one."""
     tool_errors: list[dict[str, Any]] = field(default_factory=list)
     """Tool failures this run returned to the model: agent, tool, call_id and error."""
-    interrupts: list[dict[str, Any]] = field(default_factory=list)
-    """Pending approval requests when ``stop_reason == "interrupted"``."""
+    interrupts: list[ApprovalRequest] = field(default_factory=list)
+    """The calls waiting for a human's approval when ``stop_reason == "interrupted"``;
+    answer them with ``network.resume(thread_id, approve=...)`` or ``decisions=``."""
     routes: list[dict[str, Any]] = field(default_factory=list)
     """Every routing decision of the run: agent, scores, reason, router, turn."""
 
@@ -79,7 +83,8 @@ class ThreadState:
     output: str
     """The latest answer."""
     stop_reason: str | None
-    """Why the latest run stopped; ``None`` while it has steps left."""
+    """Why the latest run stopped: ``"interrupted"`` while approvals are pending; ``None``
+    while it has steps left (it failed or died, and ``resume()`` continues it)."""
     route: dict[str, Any] | None
     """The latest routing decision."""
     active_agent: str | None
@@ -89,10 +94,20 @@ class ThreadState:
     """The graph nodes that run next; empty when the run finished."""
     step: int
     """The superstep number of this checkpoint."""
+    interrupts: list[ApprovalRequest] = field(default_factory=list)
+    """The approval requests the thread waits for."""
+    parent_checkpoint_id: str | None = None
+    """The checkpoint this one follows (``None`` for a thread's first); a fork's first
+    checkpoint follows the checkpoint it was forked from."""
 
 
 def result_from_values(
-    values: dict[str, Any], *, agents: dict[str, Agent], thread_id: str, run_id: str
+    values: dict[str, Any],
+    *,
+    agents: dict[str, Agent],
+    thread_id: str,
+    run_id: str,
+    interrupts: list[ApprovalRequest] | None = None,
 ) -> RunResult:
     """Build a `RunResult` from the graph's final values."""
     path = list(values.get("path", []))
@@ -104,14 +119,17 @@ def result_from_values(
     return RunResult(
         output=values.get("output", ""),
         messages=list(values.get("messages", [])),
-        state=dict(values.get("shared") or {}),
+        state=reveal_state(values.get("shared")),
         agent_path=path,
         iterations=values.get("turns", 0),
-        stop_reason=cast(StopReason, values.get("stop_reason") or "completed"),
+        stop_reason=cast(
+            StopReason, "interrupted" if interrupts else values.get("stop_reason") or "completed"
+        ),
         thread_id=thread_id,
         run_id=run_id,
         usage=dict(values.get("usage") or {}),
         parsed=parsed,
         tool_errors=list(values.get("tool_errors", [])),
         routes=list(values.get("routes", [])),
+        interrupts=list(interrupts or []),
     )

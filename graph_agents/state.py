@@ -28,6 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import BaseModel
+
+from ._secrets import conceal, is_secret, reveal_state
 from .exceptions import ConfigurationError
 
 __all__ = [
@@ -47,8 +50,8 @@ StateOp = tuple[Literal["set", "append", "delete", "default"], str, Any]
 ``("delete", key, None)``, or ``("default", key, value)`` (set only when missing)."""
 
 
-def check_storable(value: Any, where: str) -> None:
-    """Refuse text that some state store cannot keep exactly, whatever the store.
+def check_storable(value: Any, where: str, *, nested: bool = False) -> None:
+    """Refuse values that some state store cannot keep exactly, whatever the store.
 
     PostgreSQL cannot store a NUL character in text, and a lone surrogate is not valid
     Unicode (no store can encode it as UTF-8; the others would silently alter it). Such
@@ -56,9 +59,13 @@ def check_storable(value: Any, where: str) -> None:
     depends on which store holds it. Strings nested in dicts, lists, tuples and sets
     (keys included) are checked too.
 
+    A pydantic ``SecretStr``/``SecretBytes`` is kept out of checkpoints (see
+    `graph_agents._secrets`) only as a top-level value; one nested in a container or a
+    model is refused.
+
     Raises:
-        ConfigurationError: ``value`` holds such text; the message names ``where``, the
-            character's position and the fix.
+        ConfigurationError: ``value`` holds such text or a nested secret; the message
+            names ``where``, the position and the fix.
     """
     if isinstance(value, str):
         problem = _text_problem(value)
@@ -66,11 +73,21 @@ def check_storable(value: Any, where: str) -> None:
             raise ConfigurationError(f"{where} {problem}")
     elif isinstance(value, dict):
         for key, item in value.items():
-            check_storable(key, f"{where} (a key)")
-            check_storable(item, f"{where}[{key!r}]")
+            check_storable(key, f"{where} (a key)", nested=True)
+            check_storable(item, f"{where}[{key!r}]", nested=True)
     elif isinstance(value, (list, tuple, set, frozenset)):
         for index, item in enumerate(value):
-            check_storable(item, f"{where}[{index}]")
+            check_storable(item, f"{where}[{index}]", nested=True)
+    elif is_secret(value):
+        if nested:
+            raise ConfigurationError(
+                f"{where} is a {type(value).__name__} inside another value. Secrets are "
+                "kept out of checkpoints only as top-level state values: store it under "
+                "its own key, e.g. state.set('api_key', SecretStr(...))."
+            )
+    elif isinstance(value, BaseModel):
+        for name, item in value.__dict__.items():
+            check_storable(item, f"{where}.{name}", nested=True)
 
 
 def _text_problem(text: str) -> str | None:
@@ -172,7 +189,7 @@ class SharedState:
     """
 
     def __init__(self, initial: Mapping[str, Any] | None = None):
-        self._current: dict[str, Any] = dict(initial or {})
+        self._current: dict[str, Any] = reveal_state(initial)
         self._ops: list[StateOp] = []
 
     async def get(self, key: str, default: Any = None) -> Any:
@@ -211,9 +228,9 @@ class SharedState:
         if not isinstance(op[1], str):
             raise TypeError(f"State keys must be strings, got {op[1]!r}.")
         check_storable(op[1], "State key")
-        check_storable(op[2], f"State value {op[1]!r}")
+        check_storable(op[2], f"State value {op[1]!r}", nested=op[0] == "append")
         self._current = apply_state_ops(self._current, [op])
-        self._ops.append(op)
+        self._ops.append((op[0], op[1], conceal(op[2])))
 
     def _take_ops(self) -> list[StateOp]:
         ops, self._ops = self._ops, []

@@ -4,7 +4,13 @@ A function becomes a `Tool` through `tool_from`: its name is the tool name, its
 docstring the description (Google-style ``Args:`` entries describe the parameters),
 and its type hints the JSON schema the model sees. A parameter named ``state``, or
 annotated `SharedState`, is injected with the run's shared state and hidden from the
-model.
+model. A parameter annotated `ToolContext` receives the call's identity (thread, call id,
+attempt and a stable idempotency key), hidden from the model too.
+
+A tool can require a human's approval (``requires_approval=True``, or a predicate over
+its arguments): the run pauses before the tool's body runs, and continues with
+``network.resume(thread_id, approve=...)``. `human_approval_tool` lets an agent ask for
+approval of anything.
 
 The model's arguments are validated against that schema before the function runs.
 Invalid arguments, and exceptions the function raises, become an error message returned
@@ -19,27 +25,40 @@ import dataclasses
 import enum
 import inspect
 import json
-import re
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, cast, get_type_hints
+from typing import Any, Final, Literal, TypeAlias, get_type_hints
 
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, ConfigDict, PydanticUserError, ValidationError, create_model
 
 from ._checks import check_number
-from .exceptions import ConfigurationError
+from ._tool_schema import (
+    check_name,
+    field_with_doc,
+    format_validation,
+    json_schema,
+    parse_docstring,
+    unschematic,
+)
+from .exceptions import ConfigurationError, ToolError
 from .state import SharedState
 
 __all__ = [
     "AGENT_TIMEOUT",
     "DEFAULT_TOOL_TIMEOUT",
+    "ApprovalPolicy",
     "Tool",
     "ToolArgumentsError",
     "ToolCallError",
+    "ToolContext",
+    "human_approval_tool",
     "tool_from",
 ]
+
+logger: logging.Logger = logging.getLogger("graph_agents.tools")
 
 DEFAULT_TOOL_TIMEOUT = 300.0
 """Seconds a tool call may take before it is cancelled, unless the agent or tool says
@@ -57,7 +76,35 @@ AGENT_TIMEOUT: Final = _AgentTimeout.AGENT
 
 ToolTimeout = float | None | _AgentTimeout
 
-_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+ApprovalPolicy: TypeAlias = bool | Callable[[dict[str, Any]], bool]
+"""``True``: every call needs a human's approval; a predicate: the calls for whose
+(validated) arguments it returns true do. ``False``: none do."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToolContext:
+    """Who is calling: give a tool a parameter annotated ``ToolContext`` to receive it.
+
+    The parameter is hidden from the model, like the shared state. ``idempotency_key``
+    is the same on every attempt of one call: when a run dies while the tool runs (or
+    a model or process failure makes it run again) and is resumed, the call runs again
+    with the same key and ``attempt`` one higher. Pass the key to an API that
+    deduplicates (payments, emails) to make the side effect happen once.
+    """
+
+    thread_id: str
+    """The thread the run belongs to."""
+    agent: str
+    """The agent whose model called the tool."""
+    tool: str
+    """The tool's name."""
+    tool_call_id: str
+    """The model's id for this call."""
+    attempt: int
+    """How many times this call's body has started, this time included (1 at first)."""
+    idempotency_key: str
+    """Stable across retries and resumes of this one call; different for every other
+    call, thread and fork."""
 
 
 class ToolArgumentsError(Exception):
@@ -87,21 +134,69 @@ class Tool:
     """The JSON schema of the arguments the model passes."""
     function: Callable[..., Any]
     """The underlying callable."""
-    requires_approval: bool = False
-    """Pause the run for human approval before this tool runs."""
+    requires_approval: ApprovalPolicy = False
+    """Pause the run for a human's approval before this tool runs: ``True`` for every
+    call, or a predicate over the call's validated arguments."""
     timeout: ToolTimeout = AGENT_TIMEOUT
     """Seconds one call may take before it is cancelled and its error goes back to the
     model; ``None`` for no limit; `AGENT_TIMEOUT` for the agent's ``tool_timeout``."""
-    _invoke: Callable[[dict[str, Any], SharedState], Awaitable[Any]] = field(repr=False)
+    kind: Literal["function", "langchain", "approval"] = "function"
+    """``"approval"`` for `human_approval_tool`, whose answer is the human's decision."""
+    takes_context: bool = False
+    """Whether the tool has a `ToolContext` parameter."""
+    _invoke: Callable[[dict[str, Any], SharedState, ToolContext | None], Awaitable[Any]] = field(
+        repr=False
+    )
+    _parse: Callable[[dict[str, Any]], dict[str, Any]] = field(repr=False, default=dict)
 
-    async def invoke(self, arguments: Mapping[str, Any], state: SharedState) -> Any:
+    async def invoke(
+        self,
+        arguments: Mapping[str, Any],
+        state: SharedState,
+        context: ToolContext | None = None,
+    ) -> Any:
         """Validate ``arguments`` and run the tool.
 
         Raises:
             ToolArgumentsError: the arguments do not fit the schema.
             ToolCallError: the tool itself raised.
         """
-        return await self._invoke(dict(arguments), state)
+        return await self._invoke(dict(arguments), state, context)
+
+    def parse_arguments(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        """``arguments`` validated against the schema, as the tool's body receives them.
+
+        Raises:
+            ToolArgumentsError: the arguments do not fit the schema.
+        """
+        return self._parse(dict(arguments))
+
+    def needs_approval(self, arguments: Mapping[str, Any]) -> bool:
+        """Whether a call with ``arguments`` must wait for a human's approval.
+
+        Arguments that do not fit the schema need none (the call fails without running).
+        A predicate that raises counts as "needs approval": approval is never skipped
+        because of an error.
+        """
+        policy = self.requires_approval
+        if policy is False:
+            return False
+        if policy is True:
+            return True
+        try:
+            parsed = self.parse_arguments(arguments)
+        except ToolArgumentsError:
+            return False
+        try:
+            return bool(policy(parsed))
+        except Exception:
+            logger.warning(
+                "The requires_approval predicate of tool %r raised; the call waits for "
+                "approval",
+                self.name,
+                exc_info=True,
+            )
+            return True
 
     def openai_schema(self) -> dict[str, Any]:
         """The tool in the OpenAI ``tools`` format."""
@@ -120,7 +215,7 @@ def tool_from(
     *,
     name: str | None = None,
     description: str | None = None,
-    requires_approval: bool = False,
+    requires_approval: ApprovalPolicy | None = None,
     timeout: ToolTimeout = AGENT_TIMEOUT,
 ) -> Tool:
     """Turn a function, a LangChain ``BaseTool`` or a `Tool` into a `Tool`.
@@ -129,7 +224,11 @@ def tool_from(
         obj: The tool. Sync functions run in a worker thread so they cannot block the loop.
         name: Overrides the function's name.
         description: Overrides the docstring.
-        requires_approval: Pause the run for human approval before the tool runs.
+        requires_approval: Pause the run for a human's approval before the tool's body
+            runs: ``True`` for every call, or a predicate over the call's validated
+            arguments, e.g. ``lambda args: args["amount"] > 100`` (it should be pure: it
+            is asked again when the run resumes). ``None`` keeps a `Tool`'s own setting
+            (``False`` for anything else).
         timeout: Seconds one call may take; ``None`` for no limit; by default the
             agent's ``tool_timeout``. An async tool that runs over is cancelled; a sync
             tool's thread cannot be stopped, so its result is ignored. Either way the
@@ -137,33 +236,54 @@ def tool_from(
 
     Raises:
         ConfigurationError: ``obj`` is not callable, its name is not a valid tool name,
-            a synchronous function asks for the (async) shared state, or ``timeout`` is
-            not a positive number.
+            a synchronous function asks for the (async) shared state, ``timeout`` is not
+            a positive number, or ``requires_approval`` is neither a bool nor callable.
     """
     if timeout is not AGENT_TIMEOUT and timeout is not None:
         check_number(timeout, "timeout", above=0, owner="tool_from: ")
+    if requires_approval is not None and not (
+        isinstance(requires_approval, bool) or callable(requires_approval)
+    ):
+        raise ConfigurationError(
+            f"tool_from: requires_approval={requires_approval!r} is neither True/False nor "
+            "a predicate; pass True, or a function of the arguments such as "
+            "lambda args: args['amount'] > 100."
+        )
     if isinstance(obj, Tool):
-        return dataclasses.replace(obj, timeout=timeout) if timeout is not AGENT_TIMEOUT else obj
+        changes: dict[str, Any] = {}
+        if timeout is not AGENT_TIMEOUT:
+            changes["timeout"] = timeout
+        if requires_approval is not None:
+            if obj.kind == "approval" and requires_approval is not True:
+                raise ConfigurationError(
+                    "human_approval_tool always waits for a human; it cannot be given "
+                    f"requires_approval={requires_approval!r}."
+                )
+            changes["requires_approval"] = requires_approval
+        return dataclasses.replace(obj, **changes) if changes else obj
+    policy: ApprovalPolicy = requires_approval if requires_approval is not None else False
     if isinstance(obj, BaseTool):
-        tool = _from_langchain(obj, requires_approval=requires_approval)
+        tool = _from_langchain(obj, requires_approval=policy)
     elif not callable(obj):
         raise ConfigurationError(
             f"Tool {obj!r} is not callable. Pass a function, a LangChain BaseTool or a Tool."
         )
     else:
-        tool = _from_function(
-            obj, name=name, description=description, requires_approval=requires_approval
-        )
+        tool = _from_function(obj, name=name, description=description, requires_approval=policy)
     tool.timeout = timeout
     return tool
 
 
 def _from_function(
-    fn: Callable[..., Any], *, name: str | None, description: str | None, requires_approval: bool
+    fn: Callable[..., Any],
+    *,
+    name: str | None,
+    description: str | None,
+    requires_approval: ApprovalPolicy,
 ) -> Tool:
     tool_name = name or getattr(fn, "__name__", None) or type(fn).__name__
-    _check_name(tool_name, fn)
-    summary, arg_docs = _parse_docstring(inspect.getdoc(fn) or "")
+    check_name(tool_name, fn)
+    summary, arg_docs = parse_docstring(inspect.getdoc(fn) or "")
     signature = inspect.signature(fn)
     try:
         hints = get_type_hints(fn)
@@ -174,6 +294,7 @@ def _from_function(
         ) from exc
 
     state_param: str | None = None
+    context_param: str | None = None
     fields: dict[str, Any] = {}
     for param in signature.parameters.values():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
@@ -192,8 +313,11 @@ def _from_function(
         if param.name == "state" or annotation is SharedState:
             state_param = param.name
             continue
+        if annotation is ToolContext:
+            context_param = param.name
+            continue
         default = ... if param.default is param.empty else param.default
-        fields[param.name] = (annotation, _field(default, arg_docs.get(param.name)))
+        fields[param.name] = (annotation, field_with_doc(default, arg_docs.get(param.name)))
 
     is_async = inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
         getattr(fn, "__call__", None)  # noqa: B004 - callable objects with async __call__
@@ -209,9 +333,9 @@ def _from_function(
         **fields,
     )
     try:
-        parameters = _json_schema(args_model)
+        parameters = json_schema(args_model)
     except PydanticUserError as exc:
-        bad = _unschematic(fields)
+        bad = unschematic(fields)
         where = f"parameter {bad[0]!r} ({bad[1]})" if bad else "a parameter"
         raise ConfigurationError(
             f"Tool {tool_name!r}: {where} has no JSON schema, so the model cannot be told "
@@ -220,14 +344,30 @@ def _from_function(
             "take it from the shared state instead."
         ) from exc
 
-    async def invoke(arguments: dict[str, Any], state: SharedState) -> Any:
+    def parse(arguments: dict[str, Any]) -> dict[str, Any]:
         try:
             parsed = args_model.model_validate(arguments)
         except ValidationError as exc:
-            raise ToolArgumentsError(_format_validation(tool_name, exc)) from exc
-        kwargs = {key: getattr(parsed, key) for key in fields}
+            raise ToolArgumentsError(format_validation(tool_name, exc)) from exc
+        return {key: getattr(parsed, key) for key in fields}
+
+    async def invoke(
+        arguments: dict[str, Any], state: SharedState, context: ToolContext | None
+    ) -> Any:
+        kwargs = parse(arguments)
         if state_param:
             kwargs[state_param] = state
+        if context_param:
+            if context is None:
+                raise ToolCallError(
+                    tool_name,
+                    ToolError(
+                        f"Tool {tool_name!r} takes a ToolContext, which only a network or "
+                        "workflow run provides; pass context=ToolContext(...) to invoke().",
+                        tool=tool_name,
+                    ),
+                )
+            kwargs[context_param] = context
         try:
             if is_async:
                 return await fn(**kwargs)
@@ -241,19 +381,23 @@ def _from_function(
         parameters=parameters,
         function=fn,
         requires_approval=requires_approval,
+        takes_context=context_param is not None,
         _invoke=invoke,
+        _parse=parse,
     )
 
 
-def _from_langchain(tool: BaseTool, *, requires_approval: bool) -> Tool:
-    _check_name(tool.name, tool)
+def _from_langchain(tool: BaseTool, *, requires_approval: ApprovalPolicy) -> Tool:
+    check_name(tool.name, tool)
     schema = convert_to_openai_tool(tool)["function"]
 
-    async def invoke(arguments: dict[str, Any], state: SharedState) -> Any:
+    async def invoke(
+        arguments: dict[str, Any], state: SharedState, context: ToolContext | None
+    ) -> Any:
         try:
             return await tool.ainvoke(arguments)
         except ValidationError as exc:
-            raise ToolArgumentsError(_format_validation(tool.name, exc)) from exc
+            raise ToolArgumentsError(format_validation(tool.name, exc)) from exc
         except Exception as exc:
             raise ToolCallError(tool.name, exc) from exc
 
@@ -263,8 +407,32 @@ def _from_langchain(tool: BaseTool, *, requires_approval: bool) -> Tool:
         parameters=schema.get("parameters", {"type": "object", "properties": {}}),
         function=tool.ainvoke,
         requires_approval=requires_approval,
+        kind="langchain",
         _invoke=invoke,
     )
+
+
+async def _ask_a_human(action: str, details: str = "") -> str:
+    """Ask a human to approve an action before you take it; the run waits for the answer.
+
+    Args:
+        action: The action to approve, in a few words, e.g. "delete 3 stale branches".
+        details: What exactly will happen, so the human can decide.
+    """
+    raise ToolError(
+        "human_approval_tool pauses a network or workflow run for a human's answer; it "
+        "cannot run outside one.",
+        tool="human_approval_tool",
+    )
+
+
+human_approval_tool: Tool = _from_function(
+    _ask_a_human, name="human_approval_tool", description=None, requires_approval=True
+)
+"""A tool that pauses the run until a human approves or rejects the action the agent
+names; the answer (with the human's feedback) is the tool's result. Resume with
+``network.resume(thread_id, approve=True | False, feedback=...)``."""
+human_approval_tool.kind = "approval"
 
 
 def render_tool_result(value: Any) -> str:
@@ -279,92 +447,3 @@ def render_tool_result(value: Any) -> str:
         return str(value)
 
 
-def _check_name(name: str, obj: object) -> None:
-    if not _NAME_RE.match(name):
-        raise ConfigurationError(
-            f"Tool name {name!r} (from {obj!r}) is invalid: use 1-64 letters, digits, '_' or '-'. "
-            "Pass name=... to tool_from() to rename it."
-        )
-
-
-def _field(default: Any, doc: str | None) -> Any:
-    from pydantic import Field
-
-    return Field(default=default, description=doc) if doc else default
-
-
-def _json_schema(model: type[BaseModel]) -> dict[str, Any]:
-    schema = model.model_json_schema()
-    schema.pop("title", None)
-    for prop in cast(dict[str, Any], schema.get("properties", {})).values():
-        prop.pop("title", None)
-    schema.setdefault("properties", {})
-    return schema
-
-
-def _unschematic(fields: dict[str, Any]) -> tuple[str, str] | None:
-    """The first parameter whose annotation has no JSON schema: its name and type."""
-    for name, (annotation, _default) in fields.items():
-        probe = create_model(
-            "probe", __config__=ConfigDict(arbitrary_types_allowed=True), value=(annotation, ...)
-        )
-        try:
-            probe.model_json_schema()
-        except PydanticUserError:
-            return name, getattr(annotation, "__name__", repr(annotation))
-    return None
-
-
-def _format_validation(tool: str, exc: ValidationError) -> str:
-    problems = "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors()
-    )
-    return f"Invalid arguments for tool {tool!r}: {problems}. Call it again with valid arguments."
-
-
-_ARG_LINE = re.compile(r"^\s*(\*{0,2}\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$")
-
-
-def _parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
-    """Split a Google-style docstring into its summary and per-argument descriptions."""
-    lines = doc.splitlines()
-    summary: list[str] = []
-    args: dict[str, str] = {}
-    section: str | None = None
-    current: str | None = None
-    for line in lines:
-        stripped = line.strip()
-        if stripped.endswith(":") and stripped[:-1] in {
-            "Args",
-            "Arguments",
-            "Parameters",
-            "Returns",
-            "Raises",
-            "Yields",
-            "Example",
-            "Examples",
-            "Note",
-            "Notes",
-        }:
-            section = stripped[:-1]
-            current = None
-            continue
-        if section is None:
-            summary.append(line)
-        elif section in {"Args", "Arguments", "Parameters"} and stripped:
-            match = _ARG_LINE.match(line)
-            indent = len(line) - len(line.lstrip())
-            if match and (current is None or indent <= _indent_of(lines, current)):
-                current = match.group(1).lstrip("*")
-                args[current] = match.group(2).strip()
-            elif current is not None:
-                args[current] = f"{args[current]} {stripped}".strip()
-    return "\n".join(summary).strip(), args
-
-
-def _indent_of(lines: list[str], arg: str) -> int:
-    for line in lines:
-        match = _ARG_LINE.match(line)
-        if match and match.group(1).lstrip("*") == arg:
-            return len(line) - len(line.lstrip())
-    return 0

@@ -10,13 +10,16 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic
+from typing import TYPE_CHECKING, Any, Generic, Literal
 
-from ._runner import GraphRunner, Outcome, RunnerFacade, run_sync
+from ._facade import RunnerFacade
+from ._runner import GraphRunner, Outcome, run_sync
+from ._secrets import conceal, is_secret, reveal_state
 from .agent import Agent
-from .checkpoints import StateStoreLike
+from .approval import Approval, ApprovalRequest
+from .checkpoints import Durability, StateStoreLike, make_policy
 from .events import Event, StreamCallback, _Emitter
-from .exceptions import WorkflowError
+from .exceptions import ConfigurationError, WorkflowError
 from .models import ModelProvider, RetryPolicy
 from .nodes import RunContext
 from .nodes.workflow import CompiledStep, Reviver, build_workflow_graph, to_jsonable, workflow_input
@@ -31,6 +34,8 @@ from .steps import (
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
+
+    from .tools import Tool
 
 
 __all__ = ["Step", "Workflow", "WorkflowResult", "create_workflow"]
@@ -58,6 +63,11 @@ class WorkflowResult(Generic[OutputT]):
     """This run's id, as in its events."""
     usage: dict[str, int] = field(default_factory=dict)
     """Token usage summed over the run's model calls."""
+    stop_reason: Literal["completed", "interrupted"] = "completed"
+    """``"interrupted"``: a step waits for a human's approval (see ``interrupts``);
+    ``output`` is then the last finished step's."""
+    interrupts: list[ApprovalRequest] = field(default_factory=list)
+    """The calls waiting for approval; answer them with ``workflow.resume(...)``."""
 
 
 class Workflow(RunnerFacade):
@@ -74,6 +84,9 @@ class Workflow(RunnerFacade):
         model_provider: ModelProvider | None = None,
         inputs: Sequence[str] | None = None,
         retry: RetryPolicy | None = None,
+        durability: Durability | None = None,
+        encrypt_checkpoints: bytes | str | None = None,
+        checkpoint_types: Sequence[type] = (),
     ):
         if not steps:
             raise WorkflowError(f"Workflow {name!r} has no steps; pass at least one Step.")
@@ -94,11 +107,18 @@ class Workflow(RunnerFacade):
         )
         self._revive = Reviver(compiler.output_types)
         self._nodes = sum(1 for _ in walk(self.steps))
+        self._agents = {agent.name: agent for agent in agents}
         self._runner = GraphRunner(
             name=name,
             kind="workflow",
             builder=build_workflow_graph(self.steps, compiler.output_types),
             store=state_store,
+            policy=make_policy(
+                durability=durability,
+                encrypt_checkpoints=encrypt_checkpoints,
+                checkpoint_types=checkpoint_types,
+                owner="create_workflow",
+            ),
         )
 
     async def run(
@@ -107,30 +127,82 @@ class Workflow(RunnerFacade):
         *,
         thread_id: str | None = None,
         stream_callback: StreamCallback | None = None,
+        checkpoint_id: str | None = None,
     ) -> WorkflowResult:
         """Run every step with ``inputs`` (template values, also put into state).
+
+        ``checkpoint_id`` forks the thread: the run starts from that earlier checkpoint
+        and the history after it stays as it was. A step whose agent asks for approval
+        pauses the run: the result has ``stop_reason="interrupted"``.
 
         Raises:
             WorkflowError: a required input is missing, or a step failed.
             ConcurrentRunError: another run on ``thread_id`` is in progress.
+            ConfigurationError: ``checkpoint_id`` without ``thread_id``, or not one of its
+                checkpoints.
         """
+        if checkpoint_id is not None and thread_id is None:
+            raise ConfigurationError(
+                f"run(checkpoint_id={checkpoint_id!r}) needs the thread_id it belongs to."
+            )
         return await self._execute(
             self._input(inputs),
             thread_id=thread_id or str(uuid.uuid4()),
             callback=stream_callback,
             queue=None,
+            checkpoint_id=checkpoint_id,
         )
 
     async def resume(
-        self, thread_id: str, *, stream_callback: StreamCallback | None = None
+        self,
+        thread_id: str,
+        *,
+        approve: bool | None = None,
+        feedback: str | None = None,
+        edits: Mapping[str, Any] | None = None,
+        decisions: Mapping[str, Approval | bool] | None = None,
+        checkpoint_id: str | None = None,
+        stream_callback: StreamCallback | None = None,
     ) -> WorkflowResult:
-        """Continue a failed run from its last checkpoint; completed steps never run again.
+        """Continue a run: answer its pending approvals, or pick up after a failure.
+
+        Completed steps, and completed model and tool calls inside a step, never run
+        again. The arguments are those of `Network.resume`.
 
         Raises:
-            ConfigurationError: the thread has no checkpoint, or nothing left to run.
+            ConfigurationError: as for `Network.resume`.
         """
-        await self._runner.resumable(thread_id)
-        return await self._execute(None, thread_id=thread_id, callback=stream_callback, queue=None)
+        current, resume_map = await self.plan_resume(
+            thread_id,
+            approve=approve,
+            feedback=feedback,
+            edits=edits,
+            decisions=decisions,
+            checkpoint_id=checkpoint_id,
+        )
+        if not resume_map:
+            if checkpoint_id is None:
+                await self._runner.resumable(thread_id)
+            elif not current.next:
+                raise ConfigurationError(
+                    f"Checkpoint {checkpoint_id!r} of thread {thread_id!r} has nothing left "
+                    "to run; start a run there instead: run(inputs, thread_id=..., "
+                    "checkpoint_id=...)."
+                )
+        return await self._execute(
+            None,
+            thread_id=thread_id,
+            callback=stream_callback,
+            queue=None,
+            resume_map=resume_map,
+            checkpoint_id=checkpoint_id,
+        )
+
+    def _tool_of(self, request: ApprovalRequest) -> Tool | None:
+        agent = self._agents.get(request.agent)
+        if agent is None:
+            return None
+        return next((t for t in agent.tool_list if t.name == request.tool), None)
 
     def run_sync(
         self, inputs: Mapping[str, Any] | None = None, *, thread_id: str | None = None
@@ -163,7 +235,10 @@ class Workflow(RunnerFacade):
         for key, value in given.items():
             check_storable(key, "Input name")
             check_storable(value, f"Input {key!r}")
-        seeds: list[StateOp] = [("default", k, v) for k, v in self.state.to_dict().items()]
+        seeds: list[StateOp] = [
+            ("set", k, conceal(v)) if is_secret(v) else ("default", k, v)
+            for k, v in self.state.to_dict().items()
+        ]
         missing = sorted(self.required_inputs - set(given) - set(self.state.to_dict()))
         if missing:
             example = ", ".join(f"{m!r}: ..." for m in missing)
@@ -180,12 +255,16 @@ class Workflow(RunnerFacade):
         thread_id: str,
         callback: StreamCallback | None,
         queue: asyncio.Queue[Event] | None,
+        resume_map: dict[str, Any] | None = None,
+        checkpoint_id: str | None = None,
     ) -> WorkflowResult:
         def context(emitter: _Emitter) -> RunContext:
             return RunContext(emitter=emitter, max_iterations=10_000)
 
-        def finish(final: dict[str, Any], thread: str, run_id: str) -> Outcome:
-            shared = dict(final.get("shared") or {})
+        def finish(
+            final: dict[str, Any], thread: str, run_id: str, interrupts: list[ApprovalRequest]
+        ) -> Outcome:
+            shared = reveal_state(final.get("shared"))
             outputs = {
                 key: self._revive(key, shared.get(key)) for key in self._keys() if key in shared
             }
@@ -198,6 +277,8 @@ class Workflow(RunnerFacade):
                 thread_id=thread,
                 run_id=run_id,
                 usage=dict(final.get("usage") or {}),
+                stop_reason="interrupted" if interrupts else "completed",
+                interrupts=interrupts,
             )
             return Outcome(
                 result,
@@ -205,6 +286,8 @@ class Workflow(RunnerFacade):
                     "output": to_jsonable(result.output),
                     "path": result.path,
                     "usage": result.usage,
+                    "stop_reason": result.stop_reason,
+                    "interrupts": [request.id for request in interrupts],
                 },
             )
 
@@ -217,6 +300,8 @@ class Workflow(RunnerFacade):
             finish=finish,
             callback=callback,
             queue=queue,
+            resume_map=resume_map,
+            checkpoint_id=checkpoint_id,
         )
         return result
 
@@ -238,6 +323,9 @@ def create_workflow(
     model_provider: ModelProvider | None = None,
     inputs: Sequence[str] | None = None,
     retry: RetryPolicy | None = None,
+    durability: Durability | None = None,
+    encrypt_checkpoints: bytes | str | None = None,
+    checkpoint_types: Sequence[type] = (),
 ) -> Workflow:
     """Validate ``steps`` and compile them into a `Workflow`.
 
@@ -252,6 +340,9 @@ def create_workflow(
             input, state key or earlier output_key provides fails here; when ``None``,
             such keys become required inputs, checked when ``run()`` is called.
         retry: How transient model failures are retried.
+        durability: When checkpoints are written, as for `create_network`.
+        encrypt_checkpoints: An AES key: checkpoints are encrypted, as for `create_network`.
+        checkpoint_types: Classes of state values checkpoints may construct on load.
 
     Raises:
         WorkflowError: an unknown agent, an empty parallel step, a condition that is not
@@ -267,4 +358,7 @@ def create_workflow(
         model_provider=model_provider,
         inputs=inputs,
         retry=retry,
+        durability=durability,
+        encrypt_checkpoints=encrypt_checkpoints,
+        checkpoint_types=checkpoint_types,
     )

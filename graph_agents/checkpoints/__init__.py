@@ -1,29 +1,109 @@
 """Checkpointer factories: turn a state store definition into a LangGraph checkpointer.
 
-`open_checkpointer` is the one place that knows how each store is opened and closed.
-The async SQLite and Postgres savers bind to the event loop that opens them, so a network
-opens one per running loop and closes it in ``aclose()``.
+`open_checkpointer` is the one place that knows how each store is opened and closed, and
+`CheckpointPolicy` says how it serializes (strict, optionally encrypted; see
+`graph_agents.checkpoints.serde`) and how durably runs write to it. The async SQLite and
+Postgres savers bind to the event loop that opens them, so a network opens one per
+running loop and closes it in ``aclose()``.
+
+**Durability**, per store unless ``create_network(durability=...)`` says otherwise:
+
+=================  ==========  ==========================================================
+store              durability  why
+=================  ==========  ==========================================================
+in memory          ``async``   nothing survives the process anyway; writes overlap steps
+SQLite, Postgres   ``sync``    a step's checkpoint is written before the next step
+                               starts, so a hard kill never loses a completed step
+your own saver     ``sync``    assumed durable
+=================  ==========  ==========================================================
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeAlias
+from typing import Any, Literal, TypeAlias
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 
 from ..exceptions import ConfigurationError
 from ..state import InMemoryStateStore, PostgresStateStore, SqliteStateStore
+from .journal import MemoryJournal, PostgresJournal, SqliteJournal, ToolJournal
 from .locks import thread_lock
+from .serde import Primitive, encryption_key, make_serializer
 
-__all__ = ["StateStoreLike", "is_shareable_across_loops", "open_checkpointer", "thread_lock"]
+__all__ = [
+    "CheckpointPolicy",
+    "Durability",
+    "StateStoreLike",
+    "is_shareable_across_loops",
+    "make_policy",
+    "open_checkpointer",
+    "open_journal",
+    "thread_lock",
+]
+
+Durability: TypeAlias = Literal["sync", "async", "exit"]
+"""When LangGraph writes checkpoints: before the next step (``sync``), while it runs
+(``async``), or once when the run ends (``exit``)."""
+
+DURABILITIES: tuple[Durability, ...] = ("sync", "async", "exit")
 
 StateStoreLike: TypeAlias = (
     InMemoryStateStore | SqliteStateStore | PostgresStateStore | BaseCheckpointSaver[str] | None
 )
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckpointPolicy:
+    """How a network's or workflow's checkpoints are written and read."""
+
+    durability: Durability | None = None
+    """``None``: chosen per store (see the module docstring)."""
+    encryption_key: bytes | None = None
+    """AES key: every blob is encrypted, and plain blobs are refused."""
+    types: tuple[type, ...] = ()
+    """Classes of the user's state values that checkpoints may construct on load."""
+
+    def durability_for(self, store: StateStoreLike) -> Durability:
+        """The durability runs on ``store`` use."""
+        if self.durability is not None:
+            return self.durability
+        if store is None or isinstance(store, InMemoryStateStore):
+            return "async"
+        return "sync"
+
+
+def make_policy(
+    *,
+    durability: Durability | None,
+    encrypt_checkpoints: bytes | str | None,
+    checkpoint_types: Any,
+    owner: str,
+) -> CheckpointPolicy:
+    """Check the checkpoint arguments of ``create_network``/``create_workflow``.
+
+    Raises:
+        ConfigurationError: an unknown durability, a key that is not an AES key, or
+            checkpoint types that are not classes.
+    """
+    if durability is not None and durability not in DURABILITIES:
+        raise ConfigurationError(
+            f"{owner}: durability={durability!r} is not one of {list(DURABILITIES)!r} (or None "
+            "for the store's default: 'sync' for SQLite and Postgres, 'async' in memory)."
+        )
+    types = tuple(checkpoint_types or ())
+    for item in types:
+        if not isinstance(item, type):
+            raise ConfigurationError(
+                f"{owner}: checkpoint_types holds {item!r}, which is not a class; pass the "
+                "classes your state values are (pydantic models, dataclasses, ...)."
+            )
+    key = encryption_key(encrypt_checkpoints) if encrypt_checkpoints is not None else None
+    return CheckpointPolicy(durability=durability, encryption_key=key, types=types)
 
 
 def is_shareable_across_loops(store: StateStoreLike) -> bool:
@@ -32,21 +112,30 @@ def is_shareable_across_loops(store: StateStoreLike) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def open_checkpointer(store: StateStoreLike) -> AsyncIterator[BaseCheckpointSaver[str]]:
+async def open_checkpointer(
+    store: StateStoreLike, policy: CheckpointPolicy | None = None
+) -> AsyncIterator[BaseCheckpointSaver[str]]:
     """Open the checkpointer for ``store``; close it on exit (a user's saver stays open).
+
+    The stores graph_agents opens serialize by ``policy`` (strict, optionally
+    encrypted); a ``BaseCheckpointSaver`` of the user's keeps its own serializer.
 
     Raises:
         ConfigurationError: the store's extra is not installed, or ``store`` is not a store.
     """
+    policy = policy or CheckpointPolicy()
+    serde = make_serializer(policy.types, policy.encryption_key)
     if store is None or isinstance(store, InMemoryStateStore):
-        yield InMemorySaver()
+        yield InMemorySaver(serde=serde)
     elif isinstance(store, BaseCheckpointSaver):
         yield store
     elif isinstance(store, SqliteStateStore):
-        async with _open_sqlite(store) as saver:
+        async with _open_sqlite(store, serde) as saver:
             yield saver
     elif isinstance(store, PostgresStateStore):
-        async with _open_postgres(store) as saver:
+        async with _open_postgres(store, serde, encrypted=policy.encryption_key is not None) as (
+            saver
+        ):
             yield saver
     else:
         raise ConfigurationError(
@@ -55,8 +144,21 @@ async def open_checkpointer(store: StateStoreLike) -> AsyncIterator[BaseCheckpoi
         )
 
 
+async def open_journal(store: StateStoreLike, saver: BaseCheckpointSaver[str]) -> ToolJournal:
+    """The tool-call journal beside ``store``'s checkpoints (see `.journal`)."""
+    if isinstance(store, SqliteStateStore):
+        return SqliteJournal(saver)
+    if isinstance(store, PostgresStateStore):
+        journal = PostgresJournal(saver)
+        await journal.setup()
+        return journal
+    return MemoryJournal()
+
+
 @contextlib.asynccontextmanager
-async def _open_sqlite(store: SqliteStateStore) -> AsyncIterator[BaseCheckpointSaver[str]]:
+async def _open_sqlite(
+    store: SqliteStateStore, serde: Any
+) -> AsyncIterator[BaseCheckpointSaver[str]]:
     try:
         import aiosqlite
         from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -70,13 +172,15 @@ async def _open_sqlite(store: SqliteStateStore) -> AsyncIterator[BaseCheckpointS
         # WAL lets a second process read the thread while this one writes.
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA busy_timeout=10000")
-        saver = AsyncSqliteSaver(conn)
+        saver = AsyncSqliteSaver(conn, serde=serde)
         await saver.setup()
         yield saver
 
 
 @contextlib.asynccontextmanager
-async def _open_postgres(store: PostgresStateStore) -> AsyncIterator[BaseCheckpointSaver[str]]:
+async def _open_postgres(
+    store: PostgresStateStore, serde: Any, *, encrypted: bool
+) -> AsyncIterator[BaseCheckpointSaver[str]]:
     try:
         from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
         from psycopg.rows import dict_row
@@ -101,11 +205,39 @@ async def _open_postgres(store: PostgresStateStore) -> AsyncIterator[BaseCheckpo
             "that the server is running."
         ) from exc
     try:
-        saver = AsyncPostgresSaver(pool)  # type: ignore[arg-type]
+        saver_class = _encrypted_postgres_saver() if encrypted else AsyncPostgresSaver
+        saver = saver_class(pool, serde=serde)  # type: ignore[arg-type]
         await saver.setup()
         yield saver
     finally:
         await pool.close()
+
+
+def _encrypted_postgres_saver() -> Any:
+    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+    class EncryptedPostgresSaver(AsyncPostgresSaver):
+        """Stores plain values (text, numbers) as encrypted blobs too.
+
+        ``AsyncPostgresSaver`` keeps a checkpoint's plain channel values inline, as JSON
+        beside it, where no serializer sees them: the query and the answer would be
+        stored in clear text.
+        """
+
+        async def aput(
+            self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any
+        ) -> Any:
+            values = {
+                key: Primitive(value)
+                if value is None or isinstance(value, (str, int, float, bool))
+                else value
+                for key, value in checkpoint["channel_values"].items()
+            }
+            return await super().aput(
+                config, {**checkpoint, "channel_values": values}, metadata, new_versions
+            )
+
+    return EncryptedPostgresSaver
 
 
 def _redact(dsn: str) -> str:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from .._secrets import reveal_state
 from ..agent import Agent
 from ..exceptions import ConfigurationError
 from ..models import ModelProvider, model_probe, resolve_model
 from ..result import ThreadState
 from ..routers.base import RouterSetup
 from .agent import CompiledAgent, ask_tool_name
+from .approval import requests_from_interrupts
 from .graph import RESERVED_NODE_NAMES
 
 if TYPE_CHECKING:
@@ -98,18 +100,22 @@ def router_setup(
 def thread_state_from_snapshot(thread_id: str, snapshot: StateSnapshot) -> ThreadState:
     """Convert a LangGraph ``StateSnapshot`` to the public `ThreadState`."""
     values: dict[str, Any] = dict(snapshot.values or {})
+    interrupts = requests_from_interrupts(snapshot.interrupts, thread_id)
+    parent = (snapshot.parent_config or {}).get("configurable", {}).get("checkpoint_id")
     return ThreadState(
         thread_id=thread_id,
         checkpoint_id=str(snapshot.config.get("configurable", {}).get("checkpoint_id", "")),
         created_at=snapshot.created_at or "",
-        state=dict(values.get("shared") or {}),
+        state=reveal_state(values.get("shared")),
         messages=list(values.get("messages") or []),
         agent_path=list(values.get("path") or []),
         query=str(values.get("query") or ""),
         output=str(values.get("output") or ""),
-        stop_reason=values.get("stop_reason"),
+        stop_reason="interrupted" if interrupts else values.get("stop_reason"),
         route=values.get("route"),
         active_agent=values.get("active"),
         next=list(snapshot.next),
         step=int((snapshot.metadata or {}).get("step", -1)),
+        interrupts=interrupts,
+        parent_checkpoint_id=str(parent) if parent else None,
     )

@@ -3,12 +3,43 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from ..checkpoints.journal import ToolJournal
 from ..events import _Emitter
 from ..routers.base import Router
 
-__all__ = ["RunContext", "TurnTracker"]
+__all__ = ["CallJournal", "RunContext", "TurnTracker"]
+
+
+class CallJournal:
+    """The run's view of the tool-call journal: its thread, and whether it wrote to it."""
+
+    def __init__(self, journal: ToolJournal, thread_id: str):
+        self._journal = journal
+        self.thread_id = thread_id
+        self.used = False
+        """Whether this run wrote a record, so the thread's records need clearing."""
+
+    async def begin(self, key: str) -> int:
+        """Count a start of the call's body; the count, this one included."""
+        self.used = True
+        return await self._journal.begin(self.thread_id, key)
+
+    async def finished(self, keys: Sequence[str]) -> dict[str, Any]:
+        """The recorded results among ``keys``."""
+        return await self._journal.finished(self.thread_id, keys)
+
+    async def record(self, key: str, outcome: Any) -> None:
+        """Record a finished call's result."""
+        self.used = True
+        await self._journal.record(self.thread_id, key, outcome)
+
+    async def clear(self) -> None:
+        """Forget the thread's records."""
+        await self._journal.clear(self.thread_id)
 
 
 class TurnTracker:
@@ -54,3 +85,9 @@ class RunContext:
     """The deepest delegation allowed."""
     turns: TurnTracker | None = field(default=None)
     """Reports turn ends to the router; ``None`` without a router."""
+    thread_id: str = ""
+    """The run's thread."""
+    calls: CallJournal | None = None
+    """The tool-call journal (attempts and finished calls inside a step)."""
+    step: str | None = None
+    """The workflow step the agent runs in, inside a workflow."""

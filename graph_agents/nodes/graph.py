@@ -35,6 +35,8 @@ from .tools import make_tool_node
 
 __all__ = [
     "DELEGATE_NODE",
+    "OPERATOR_NODE",
+    "add_operator_node",
     "RESERVED_NODE_NAMES",
     "build_graph",
     "missing_agent_message",
@@ -42,7 +44,10 @@ __all__ = [
 ]
 
 DELEGATE_NODE = "delegate"
-RESERVED_NODE_NAMES = frozenset({ROUTE_NODE, PARALLEL_NODE, DELEGATE_NODE})
+OPERATOR_NODE = "__operator__"
+"""A node no edge leads to or from: ``update_state`` writes an operator's fix as this
+node, so the fix is a checkpoint of its own that schedules nothing."""
+RESERVED_NODE_NAMES = frozenset({ROUTE_NODE, PARALLEL_NODE, DELEGATE_NODE, OPERATOR_NODE})
 
 _Builder: TypeAlias = StateGraph[Any, Any, Any, Any]
 
@@ -59,7 +64,17 @@ def build_graph(
     delegation = _builder(agents, router=None, fallback=None, retry=retry, holder=holder)
     holder.graph = delegation.compile(name="delegation")
     network = _builder(agents, router=router, fallback=fallback, retry=retry, holder=holder)
+    add_operator_node(network)
     return network, holder.graph
+
+
+def add_operator_node(builder: _Builder) -> None:
+    """Add `OPERATOR_NODE` to ``builder``."""
+
+    async def operator(state: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    builder.add_node(OPERATOR_NODE, cast(Any, operator))
 
 
 def _builder(

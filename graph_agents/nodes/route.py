@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from langgraph.graph import END
 from langgraph.types import Send
 
+from .._secrets import reveal_state
 from ..exceptions import GraphAgentsError, RoutingError
 from ..routers.base import RouteContext, Router, check_decision
 from ..state import StateView
@@ -63,7 +64,7 @@ def make_route_node(
                 "stop_reason": "max_iterations",
                 "route": {"agent": None, "finished": True},
             }
-        view = StateView(state.get("shared") or {})
+        view = StateView(reveal_state(state.get("shared")))
         query = state.get("query", "")
         context = None
         if router.per_turn:

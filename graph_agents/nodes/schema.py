@@ -1,21 +1,53 @@
-"""The LangGraph state schema every network graph shares, and its reducers."""
+"""The LangGraph state schema every network graph shares, and its reducers.
+
+**Lean checkpoints.** ``messages`` and ``shared`` grow with a thread, and a plain reducer
+channel stores its whole value in every checkpoint that changes it, so a thread's
+stored bytes grow with the square of its length. Both are LangGraph ``DeltaChannel``s
+(beta in LangGraph 1.2): a checkpoint stores only the step's writes, plus a full
+snapshot every `SNAPSHOT_FREQUENCY` updates, and loading replays the writes since the
+nearest snapshot through a batch reducer. ``messages`` uses LangGraph's experimental
+``_messages_delta_reducer``; ``shared`` folds the recorded state operations. Both
+reducers are batching-invariant, as ``DeltaChannel`` requires; `tests/test_lean_checkpoints.py`
+pins that, and that state, history and forks load exactly on every store.
+"""
 
 from __future__ import annotations
 
 import operator
+from collections.abc import Sequence
 from typing import Annotated, Any, TypedDict
 
 from langchain_core.messages import AnyMessage
-from langgraph.graph.message import add_messages
+from langgraph.channels.delta import DeltaChannel
+from langgraph.graph.message import _messages_delta_reducer
 
 from ..state import StateOp, apply_state_ops
 
-__all__ = ["GraphState", "add_usage", "last_value", "merge_dicts", "merge_shared"]
+__all__ = [
+    "SNAPSHOT_FREQUENCY",
+    "GraphState",
+    "SharedChannel",
+    "add_usage",
+    "last_value",
+    "merge_dicts",
+    "merge_shared",
+]
+
+SNAPSHOT_FREQUENCY = 100
+"""Updates of a lean channel between two full snapshots of it (LangGraph's default)."""
 
 
-def merge_shared(current: dict[str, Any] | None, ops: list[StateOp]) -> dict[str, Any]:
-    """Reducer of the ``shared`` channel: fold a step's recorded state operations in."""
-    return apply_state_ops(current, [tuple(op) for op in ops])
+def merge_shared(current: dict[str, Any] | None, writes: Sequence[list[StateOp]]) -> dict[str, Any]:
+    """Batch reducer of the ``shared`` channel: fold the writes' state operations in order.
+
+    Each write is one step's list of operations (checkpoints hold them as lists, not
+    tuples). Folding two batches one after the other equals folding them together.
+    """
+    return apply_state_ops(current, [tuple(op) for ops in writes for op in ops])
+
+
+MessagesChannel = DeltaChannel(_messages_delta_reducer, snapshot_frequency=SNAPSHOT_FREQUENCY)
+SharedChannel = DeltaChannel(merge_shared, snapshot_frequency=SNAPSHOT_FREQUENCY)
 
 
 def add_usage(current: dict[str, int] | None, update: dict[str, int]) -> dict[str, int]:
@@ -44,8 +76,8 @@ class GraphState(TypedDict, total=False):
     reset with ``Overwrite`` when a new run starts on a thread.
     """
 
-    messages: Annotated[list[AnyMessage], add_messages]
-    shared: Annotated[dict[str, Any], merge_shared]
+    messages: Annotated[list[AnyMessage], MessagesChannel]
+    shared: Annotated[dict[str, Any], SharedChannel]
     query: str
     active: str | None
     path: Annotated[list[str], operator.add]

@@ -5,6 +5,11 @@ A model message may call ordinary tools, hand off (``transfer_to_<agent>``) and 
 so the step runs in two passes when the message delegates: the first only sends the
 delegations out; when their answers are in, the second runs the other tools and returns
 every tool result to the model at once.
+
+Before any tool body runs, the approval gate (`graph_agents.nodes.approval`) pauses the
+run for the calls that need a human's approval. When the message calls several tools,
+each finished call is recorded in the tool-call journal at once, so a step that dies
+midway and is resumed runs only the calls that had not finished.
 """
 
 from __future__ import annotations
@@ -18,7 +23,15 @@ from langchain_core.messages import AIMessage, InvalidToolCall, ToolCall, ToolMe
 
 from ..exceptions import ToolError
 from ..state import SharedState, StateOp
-from ..tools import AGENT_TIMEOUT, ToolArgumentsError, ToolCallError, render_tool_result
+from ..tools import (
+    AGENT_TIMEOUT,
+    Tool,
+    ToolArgumentsError,
+    ToolCallError,
+    ToolContext,
+    render_tool_result,
+)
+from .approval import await_decisions, call_key, decided_content, pending_requests
 from .context import RunContext
 
 if TYPE_CHECKING:
@@ -62,13 +75,43 @@ def make_tool_node(
             return {"pending": [_payload(spec, call, state, ctx) for call in waiting]}
 
         calls: list[ToolCall | InvalidToolCall] = [*message.tool_calls, *message.invalid_tool_calls]
-        handoff = next((c for c in message.tool_calls if c["name"] in spec.handoffs), None)
-        outcomes = await asyncio.gather(
-            *(
-                _run_call(spec, call, SharedState(shared), ctx, handoff=handoff, finished=finished)
-                for call in calls
-            )
+        task_id = runtime.execution_info.task_id
+        requests = pending_requests(
+            spec, calls, task_id=task_id, thread_id=ctx.thread_id, step=ctx.step
         )
+        decisions = await_decisions(list(requests.values())) if requests else {}
+        handoff = next((c for c in message.tool_calls if c["name"] in spec.handoffs), None)
+        keys = [call_key(ctx.thread_id, task_id, c.get("id") or "", i) for i, c in enumerate(calls)]
+        runs = [
+            i
+            for i, call in enumerate(calls)
+            if _runs_body(spec, call) and decisions.get(_id(requests, i), {}).get("approve", True)
+        ]
+        # A step with one body to run has nothing finished to lose if it dies midway.
+        journal = ctx.calls if len(runs) > 1 else None
+        done = await journal.finished([keys[i] for i in runs]) if journal is not None else {}
+
+        async def one(index: int, call: ToolCall | InvalidToolCall) -> _Outcome:
+            if keys[index] in done:
+                reply, ops, record = done[keys[index]]
+                return reply, [tuple(op) for op in ops], record
+            request = requests.get(index)
+            outcome = await _run_call(
+                spec,
+                call,
+                SharedState(shared),
+                ctx,
+                handoff=handoff,
+                finished=finished,
+                key=keys[index],
+                request=request,
+                decision=decisions.get(request["id"]) if request else None,
+            )
+            if journal is not None and index in runs:
+                await journal.record(keys[index], outcome)
+            return outcome
+
+        outcomes = await asyncio.gather(*(one(i, call) for i, call in enumerate(calls)))
         ops: list[StateOp] = [op for outcome in outcomes for op in outcome[1]]
         errors = [outcome[2] for outcome in outcomes if outcome[2] is not None]
         rounds = state.get("rounds", 0) + 1
@@ -141,6 +184,9 @@ async def _run_call(
     *,
     handoff: ToolCall | None,
     finished: dict[str, dict[str, Any]],
+    key: str,
+    request: dict[str, Any] | None,
+    decision: dict[str, Any] | None,
 ) -> _Outcome:
     agent = spec.agent.name
     tool_name = call.get("name") or ""
@@ -187,11 +233,18 @@ async def _run_call(
     elif (tool := spec.tools.get(tool_name)) is None:
         known = ", ".join(repr(t) for t in spec.tools) or "none"
         error = f"Error: there is no tool named {tool_name!r}. Available tools: {known}."
+    elif request is not None and decision is not None and (
+        tool.kind == "approval" or not decision.get("approve")
+    ):
+        content = decided_content(request, decision, None)
     else:
         limit = spec.agent.tool_timeout if tool.timeout is AGENT_TIMEOUT else tool.timeout
         try:
-            args = call.get("args")
-            invocation = tool.invoke(args if isinstance(args, dict) else {}, state)
+            args = dict(call.get("args") or {})
+            if decision is not None and decision.get("edits"):
+                args.update(decision["edits"])
+            context = await _context(tool, ctx, agent, call_id, key) if tool.takes_context else None
+            invocation = tool.invoke(args, state, context)
             if limit is None:
                 result = await invocation
             else:
@@ -199,6 +252,8 @@ async def _run_call(
                 async with asyncio.timeout(limit):
                     result = await invocation
             content = render_tool_result(result)
+            if request is not None and decision is not None:
+                content = decided_content(request, decision, content)
         except TimeoutError:
             timed_out = ToolError(
                 f"Tool {tool_name!r} did not finish within {limit:g} s and was cancelled.",
@@ -232,6 +287,39 @@ async def _run_call(
         status="error" if error else "success",
     )
     return message, state._take_ops(), record
+
+
+async def _context(
+    tool: Tool, ctx: RunContext, agent: str, call_id: str, key: str
+) -> ToolContext:
+    attempt = await ctx.calls.begin(key) if ctx.calls is not None else 1
+    return ToolContext(
+        thread_id=ctx.thread_id,
+        agent=agent,
+        tool=tool.name,
+        tool_call_id=call_id,
+        attempt=attempt,
+        idempotency_key=key,
+    )
+
+
+def _runs_body(spec: CompiledAgent, call: ToolCall | InvalidToolCall) -> bool:
+    """Whether the call runs a tool body (not a handoff, delegation or approval)."""
+    if call.get("type") == "invalid_tool_call":
+        return False
+    tool = spec.tools.get(call.get("name") or "")
+    name = call.get("name") or ""
+    return (
+        tool is not None
+        and tool.kind != "approval"
+        and name not in spec.handoffs
+        and name not in spec.delegates
+    )
+
+
+def _id(requests: dict[int, dict[str, Any]], index: int) -> str:
+    request = requests.get(index)
+    return request["id"] if request is not None else ""
 
 
 def _levels(count: int) -> str:

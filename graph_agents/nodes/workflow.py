@@ -34,7 +34,8 @@ from ..steps import (
 )
 from . import workflow_steps
 from .context import RunContext
-from .schema import add_usage, merge_dicts, merge_shared
+from .graph import add_operator_node
+from .schema import SharedChannel, add_usage, merge_dicts
 from .workflow_steps import Reviver, to_jsonable
 
 __all__ = [
@@ -52,7 +53,7 @@ __all__ = [
 class WorkflowState(TypedDict, total=False):
     """The checkpointed state of a workflow run."""
 
-    shared: Annotated[dict[str, Any], merge_shared]
+    shared: Annotated[dict[str, Any], SharedChannel]
     previous: Any
     path: Annotated[list[str], operator.add]
     branches: Annotated[dict[str, bool], merge_dicts]
@@ -94,6 +95,7 @@ def build_workflow_graph(
     builder.add_node(FINISH_NODE, cast(Any, _finish))
     builder.add_edge(exit_node, FINISH_NODE)
     builder.add_edge(FINISH_NODE, END)
+    add_operator_node(builder)
     return builder
 
 

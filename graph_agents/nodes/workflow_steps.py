@@ -19,6 +19,7 @@ from langgraph.errors import GraphBubbleUp
 from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
+from .._secrets import reveal_state
 from ..exceptions import GraphAgentsError, ModelProviderError, WorkflowError
 from ..state import StateOp, StateView
 from ..steps import AgentStep, LoopStep, TransformStep, template_keys
@@ -69,14 +70,14 @@ def agent_node(step: CompiledStep, in_parallel: bool) -> Callable[..., Any]:
 
     async def run_agent(state: WorkflowState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         shared = state.get("shared") or {}
-        prompt = _fill(kind.prompt_template, shared, step=step.id)
+        prompt = _fill(kind.prompt_template, reveal_state(shared), step=step.id)
         previous = state.get("previous")
         previous_keys = state.get("output_key")
         keys = previous_keys if isinstance(previous_keys, list) else [previous_keys]
         # A template that already quotes the previous output gets no second copy of it.
         if previous not in (None, "", []) and not placeholders.intersection(k for k in keys if k):
             prompt = f"{prompt}\n\nContext from the previous step:\n{_as_text(previous)}"
-        ctx = replace(runtime.context, depth=runtime.context.depth + 1)
+        ctx = replace(runtime.context, depth=runtime.context.depth + 1, step=step.id)
         try:
             final = await graph.ainvoke(
                 subgraph_input(agent, [HumanMessage(prompt)], shared), context=ctx
@@ -175,7 +176,7 @@ def condition_node(step_id: str, condition: Callable[[StateView], bool]) -> Call
 
 
 def _evaluate(step_id: str, condition: Callable[[StateView], bool], state: WorkflowState) -> bool:
-    view = _RecordingView(state.get("shared") or {})
+    view = _RecordingView(reveal_state(state.get("shared")))
     try:
         return bool(condition(view))
     except Exception as exc:

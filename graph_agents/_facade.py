@@ -1,0 +1,253 @@
+"""The thread methods `Network` and `Workflow` share: state, history, operator fixes,
+approval answers, graph drawing and closing.
+
+`RunnerFacade.plan_resume` turns what a caller of ``resume()`` said (``approve=``,
+``feedback=``, ``edits=``, ``decisions=``) into the answer LangGraph resumes with,
+after checking it against what the thread actually waits for: an unknown request id,
+an ambiguous single answer, or edits a tool cannot take fail here, before anything runs
+(LangGraph itself would silently ignore an unknown interrupt id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Self
+
+from ._checks import check_int
+from ._secrets import conceal
+from .approval import Approval, ApprovalRequest
+from .exceptions import ConfigurationError
+from .nodes.graph import OPERATOR_NODE
+from .state import check_storable
+from .tools import Tool, ToolArgumentsError
+
+if TYPE_CHECKING:
+    from langgraph.graph.state import CompiledStateGraph
+
+    from ._runner import GraphRunner
+    from .result import ThreadState
+
+__all__ = ["RunnerFacade"]
+
+
+class RunnerFacade:
+    """The thread-state and lifecycle methods `Network` and `Workflow` share."""
+
+    _runner: GraphRunner
+
+    @property
+    def graph(self) -> CompiledStateGraph[Any, Any, Any, Any]:
+        """The compiled LangGraph graph (without a checkpointer), for inspection and drawing."""
+        return self._runner.graph
+
+    def draw_mermaid(self) -> str:
+        """The graph as Mermaid text."""
+        drawing = self.graph.get_graph()
+        drawing.nodes.pop(OPERATOR_NODE, None)
+        return drawing.draw_mermaid()
+
+    async def get_state(
+        self, thread_id: str, *, checkpoint_id: str | None = None
+    ) -> ThreadState | None:
+        """The thread's latest checkpoint (or the one named), or ``None`` when there is none."""
+        return await self._runner.get_state(thread_id, checkpoint_id)
+
+    async def get_state_history(
+        self, thread_id: str, *, limit: int | None = None
+    ) -> list[ThreadState]:
+        """The thread's checkpoints, newest first (time travel): at most ``limit``.
+
+        Pass a checkpoint's id to ``run(..., checkpoint_id=...)`` or ``resume(...,
+        checkpoint_id=...)`` to fork the thread from it.
+        """
+        if limit is not None:
+            check_int(limit, "limit", minimum=1, owner="get_state_history: ")
+        return await self._runner.get_state_history(thread_id, limit)
+
+    async def update_state(self, thread_id: str, values: Mapping[str, Any]) -> ThreadState:
+        """Set shared-state keys of a thread, as an operator's fix: a checkpoint of its own.
+
+        The thread's history keeps the checkpoint before the fix (fork from it to undo
+        the fix). A thread that stopped midway keeps the steps it had left:
+        ``resume(thread_id)`` runs them with the fixed state.
+
+        Args:
+            thread_id: The thread.
+            values: State keys and their new values.
+
+        Returns:
+            The thread's state after the fix.
+
+        Raises:
+            ConfigurationError: the thread does not exist, waits for approvals, is in the
+                middle of a step whose parallel work partly finished, or a value cannot
+                be stored.
+            ConcurrentRunError: the thread has a run in progress.
+        """
+        if not isinstance(values, Mapping) or not values:
+            raise ConfigurationError(
+                f"update_state needs a non-empty dict of state keys and values, got {values!r}."
+            )
+        ops: list[tuple[str, str, Any]] = []
+        for key, value in values.items():
+            if not isinstance(key, str):
+                raise ConfigurationError(f"State keys must be strings, got {key!r}.")
+            check_storable(key, "State key")
+            check_storable(value, f"State value {key!r}")
+            ops.append(("set", key, conceal(value)))
+        return await self._runner.update_state(thread_id, {"shared": ops})
+
+    async def aclose(self) -> None:
+        """Close the state store connections this event loop opened."""
+        await self._runner.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def _tool_of(self, request: ApprovalRequest) -> Tool | None:
+        """The tool a request is about (for checking edits); ``None`` when unknown."""
+        return None
+
+    async def plan_resume(
+        self,
+        thread_id: str,
+        *,
+        approve: bool | None,
+        feedback: str | None,
+        edits: Mapping[str, Any] | None,
+        decisions: Mapping[str, Approval | bool] | None,
+        checkpoint_id: str | None = None,
+    ) -> tuple[ThreadState, dict[str, Any] | None]:
+        """The thread's state and the resume map (``None``: nothing is answered).
+
+        Raises:
+            ConfigurationError: see `Network.resume`.
+        """
+        state = await self._runner.get_state(thread_id, checkpoint_id)
+        if state is None:
+            where = f" at checkpoint {checkpoint_id!r}" if checkpoint_id else ""
+            raise ConfigurationError(
+                f"Thread {thread_id!r} has no checkpoint{where} in this state store; start "
+                "it with run(..., thread_id=...)."
+            )
+        answers = _answers(state, approve, feedback, edits, decisions)
+        if answers is None:
+            if state.interrupts:
+                raise ConfigurationError(
+                    f"Thread {thread_id!r} waits for approval: {_listing(state.interrupts)}. "
+                    "Answer with resume(thread_id, approve=True | False, feedback=...)"
+                    + (", or decisions={id: Approval(...)}." if len(state.interrupts) > 1 else ".")
+                )
+            return state, None
+        resume_map: dict[str, Any] = {}
+        for request in state.interrupts:
+            answer = answers.get(request.id)
+            if answer is None:
+                continue
+            self._check_edits(request, answer)
+            if request.kind == "interrupt":
+                resume_map[request.interrupt_id] = answer.to_wire()
+            else:
+                resume_map.setdefault(request.interrupt_id, {})[request.id] = answer.to_wire()
+        return state, resume_map
+
+    def _check_edits(self, request: ApprovalRequest, answer: Approval) -> None:
+        if not answer.edits:
+            return
+        if request.kind != "tool" or not answer.approve:
+            what = "a rejection" if not answer.approve else f"a {request.kind} request"
+            raise ConfigurationError(
+                f"Approval request {request.id!r}: edits apply to an approved tool call, not "
+                f"to {what}; drop edits=... or approve the call."
+            )
+        if not isinstance(answer.edits, Mapping) or not all(
+            isinstance(k, str) for k in answer.edits
+        ):
+            raise ConfigurationError(
+                f"Approval request {request.id!r}: edits must map argument names to values, "
+                f"got {answer.edits!r}."
+            )
+        check_storable(dict(answer.edits), "edits")
+        tool = self._tool_of(request)
+        if tool is None:
+            return
+        known = set(tool.parameters.get("properties", {}))
+        unknown = sorted(set(answer.edits) - known)
+        if unknown:
+            raise ConfigurationError(
+                f"Approval request {request.id!r}: tool {tool.name!r} has no argument(s) "
+                f"{unknown!r}; its arguments are {sorted(known)!r}."
+            )
+        try:
+            tool.parse_arguments({**request.arguments, **answer.edits})
+        except ToolArgumentsError as exc:
+            raise ConfigurationError(
+                f"Approval request {request.id!r}: the edited arguments do not fit tool "
+                f"{tool.name!r}: {exc}"
+            ) from exc
+
+
+def _answers(
+    state: ThreadState,
+    approve: bool | None,
+    feedback: str | None,
+    edits: Mapping[str, Any] | None,
+    decisions: Mapping[str, Approval | bool] | None,
+) -> dict[str, Approval] | None:
+    pending = {request.id: request for request in state.interrupts}
+    if decisions is None:
+        if approve is None:
+            if feedback is not None or edits is not None:
+                raise ConfigurationError(
+                    "resume(feedback=..., edits=...) needs approve=True or approve=False too."
+                )
+            return None
+        if not isinstance(approve, bool):
+            raise ConfigurationError(f"approve must be True or False, got {approve!r}.")
+        if not pending:
+            raise ConfigurationError(
+                f"Thread {state.thread_id!r} does not wait for an approval; call "
+                f"resume({state.thread_id!r}) without approve= to continue a stopped run."
+            )
+        if len(pending) > 1:
+            raise ConfigurationError(
+                f"Thread {state.thread_id!r} waits for {len(pending)} approvals: "
+                f"{_listing(state.interrupts)}. Answer each by id: "
+                "resume(thread_id, decisions={id: Approval(approve=..., feedback=...)})."
+            )
+        return {next(iter(pending)): Approval(approve=approve, feedback=feedback, edits=edits)}
+    if approve is not None or feedback is not None or edits is not None:
+        raise ConfigurationError(
+            "Pass either decisions={id: Approval(...)} or approve=/feedback=/edits=, not both."
+        )
+    if not isinstance(decisions, Mapping) or not decisions:
+        raise ConfigurationError(
+            f"decisions must be a non-empty dict of request id -> Approval, got {decisions!r}."
+        )
+    unknown = sorted(str(key) for key in decisions if key not in pending)
+    if unknown:
+        waiting = _listing(state.interrupts) if pending else "none"
+        raise ConfigurationError(
+            f"Thread {state.thread_id!r} has no pending approval request {unknown[0]!r}"
+            f"{f' (and {len(unknown) - 1} more)' if len(unknown) > 1 else ''}; pending: "
+            f"{waiting}."
+        )
+    answers: dict[str, Approval] = {}
+    for key, value in decisions.items():
+        if isinstance(value, bool):
+            value = Approval(approve=value)
+        if not isinstance(value, Approval):
+            raise ConfigurationError(
+                f"decisions[{key!r}] must be an Approval (or True/False), got {value!r}."
+            )
+        if value.feedback is not None and not isinstance(value.feedback, str):
+            raise ConfigurationError(f"decisions[{key!r}].feedback must be text.")
+        answers[key] = value
+    return answers
+
+
+def _listing(requests: list[ApprovalRequest]) -> str:
+    return ", ".join(f"{r.id!r} ({r.agent or 'graph'}: {r.action})" for r in requests)
