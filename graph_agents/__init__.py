@@ -18,6 +18,7 @@ from .exceptions import (
     GraphAgentsError,
     ModelProviderError,
     RoutingError,
+    StoreError,
     ToolError,
     WorkflowError,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "StateView",
     "Step",
     "StopReason",
+    "StoreError",
     "ThreadState",
     "Tool",
     "ToolError",

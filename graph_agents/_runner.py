@@ -33,8 +33,9 @@ from .events import TERMINAL_EVENTS, Event, StreamCallback, _Emitter
 from .exceptions import ConcurrentRunError, ConfigurationError
 from .nodes.approval import requests_from_interrupts
 from .nodes.compile import thread_state_from_snapshot
-from .nodes.graph import OPERATOR_NODE
 from .nodes.context import CallJournal
+from .nodes.graph import OPERATOR_NODE
+from .nodes.schema import LEAN_CHANNELS
 from .state import InMemoryStateStore
 
 if TYPE_CHECKING:
@@ -144,8 +145,10 @@ class GraphRunner:
                     graph_input, config, context=run_context, durability=self.durability
                 )
                 interrupts = requests_from_interrupts(final.pop("__interrupt__", ()), thread_id)
-                if calls.used and not interrupts and final.get("stop_reason"):
-                    await calls.clear()
+                if not interrupts:
+                    self._keep_latest(opened, thread_id, final)
+                    if calls.used and final.get("stop_reason"):
+                        await calls.clear()
             for request in interrupts:
                 emitter.emit("approval.requested", request.to_dict(), agent=request.agent or None)
             outcome = finish(final, thread_id, run_id, interrupts)
@@ -216,6 +219,14 @@ class GraphRunner:
             )
         return updated
 
+    @staticmethod
+    def _keep_latest(opened: _Opened, thread_id: str, final: dict[str, Any]) -> None:
+        # The run's final values are the lean channels' values at its last checkpoint:
+        # the next run on the thread need not rebuild them from the store.
+        latest = getattr(opened.saver, "latest", None)
+        if latest is not None:
+            latest.keep(thread_id, {key: final[key] for key in LEAN_CHANNELS if key in final})
+
     def _claim(self, thread_id: str) -> tuple[object, str]:
         claim = (self._identity, thread_id)
         holder = _RUNNING.get(claim)
@@ -284,7 +295,9 @@ class GraphRunner:
             return None
         return thread_state_from_snapshot(thread_id, snapshot)
 
-    async def get_state_history(self, thread_id: str, limit: int | None = None) -> list[ThreadState]:
+    async def get_state_history(
+        self, thread_id: str, limit: int | None = None
+    ) -> list[ThreadState]:
         """The thread's checkpoints, newest first (at most ``limit``)."""
         opened = await self._open()
         return [
@@ -429,4 +442,3 @@ def run_sync(owner: str, main: Callable[[], Awaitable[R]]) -> R:
         return await main()
 
     return asyncio.run(wrapped())
-

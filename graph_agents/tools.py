@@ -191,8 +191,7 @@ class Tool:
             return bool(policy(parsed))
         except Exception:
             logger.warning(
-                "The requires_approval predicate of tool %r raised; the call waits for "
-                "approval",
+                "The requires_approval predicate of tool %r raised; the call waits for approval",
                 self.name,
                 exc_info=True,
             )
@@ -445,5 +444,3 @@ def render_tool_result(value: Any) -> str:
         return json.dumps(value, default=str, ensure_ascii=False)
     except (TypeError, ValueError):
         return str(value)
-
-

@@ -37,3 +37,11 @@ def state_store(store_kind: str, tmp_path: Path) -> object:
     if store_kind == "sqlite":
         return SqliteStateStore(tmp_path / "state.sqlite")
     return PostgresStateStore(postgres_dsn())
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def durable(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
+    """A durable store another process can open: ``(kind, path or DSN)``."""
+    if request.param == "sqlite":
+        return "sqlite", str(tmp_path / "threads.sqlite")
+    return "postgres", postgres_dsn()

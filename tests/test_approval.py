@@ -234,7 +234,8 @@ def parallel_payers(bank: Bank, state_store: object) -> tuple[Any, dict[str, Scr
         "PayerB": ScriptedModel([pay(20, "bob", "pb"), "Bob paid."]),
     }
     agents = [Agent("Boss", "Delegate.", model=models["Boss"])] + [
-        Agent(name, "Pay.", model=models[name], tools=[bank.tool()]) for name in ("PayerA", "PayerB")
+        Agent(name, "Pay.", model=models[name], tools=[bank.tool()])
+        for name in ("PayerA", "PayerB")
     ]
     return create_network(agents=agents, state_store=state_store), models  # type: ignore[arg-type]
 

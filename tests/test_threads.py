@@ -15,17 +15,9 @@ from langchain_core.messages import BaseMessage
 from graph_agents import Agent, ConcurrentRunError, ModelProviderError, SharedState, create_network
 from graph_agents.testing import ScriptedModel, ScriptedResponse, ToolCall
 
-from .conftest import postgres_dsn
 from .thread_worker import build
 
 WORKER = str(Path(__file__).with_name("thread_worker.py"))
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def durable(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
-    if request.param == "sqlite":
-        return "sqlite", str(tmp_path / "threads.sqlite")
-    return "postgres", postgres_dsn()
 
 
 def worker(

@@ -21,6 +21,7 @@ your own saver     ``sync``    assumed durable
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,11 +33,13 @@ from langgraph.checkpoint.memory import InMemorySaver
 from ..exceptions import ConfigurationError
 from ..state import InMemoryStateStore, PostgresStateStore, SqliteStateStore
 from .journal import MemoryJournal, PostgresJournal, SqliteJournal, ToolJournal
+from .lean import LatestValues, lean_saver
 from .locks import thread_lock
 from .serde import Primitive, encryption_key, make_serializer
 
 __all__ = [
     "CheckpointPolicy",
+    "ToolJournal",
     "Durability",
     "StateStoreLike",
     "is_shareable_across_loops",
@@ -126,7 +129,7 @@ async def open_checkpointer(
     policy = policy or CheckpointPolicy()
     serde = make_serializer(policy.types, policy.encryption_key)
     if store is None or isinstance(store, InMemoryStateStore):
-        yield InMemorySaver(serde=serde)
+        yield _lean(lean_saver(InMemorySaver)(serde=serde))
     elif isinstance(store, BaseCheckpointSaver):
         yield store
     elif isinstance(store, SqliteStateStore):
@@ -172,7 +175,7 @@ async def _open_sqlite(
         # WAL lets a second process read the thread while this one writes.
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA busy_timeout=10000")
-        saver = AsyncSqliteSaver(conn, serde=serde)
+        saver = _lean(lean_saver(AsyncSqliteSaver)(conn, serde=serde))
         await saver.setup()
         yield saver
 
@@ -205,14 +208,20 @@ async def _open_postgres(
             "that the server is running."
         ) from exc
     try:
-        saver_class = _encrypted_postgres_saver() if encrypted else AsyncPostgresSaver
-        saver = saver_class(pool, serde=serde)  # type: ignore[arg-type]
+        saver_class = lean_saver(_encrypted_postgres_saver() if encrypted else AsyncPostgresSaver)
+        saver = _lean(saver_class(pool, serde=serde))
         await saver.setup()
         yield saver
     finally:
         await pool.close()
 
 
+def _lean(saver: Any) -> Any:
+    saver.latest = LatestValues()
+    return saver
+
+
+@functools.cache
 def _encrypted_postgres_saver() -> Any:
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
@@ -224,18 +233,15 @@ def _encrypted_postgres_saver() -> Any:
         stored in clear text.
         """
 
-        async def aput(
-            self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any
-        ) -> Any:
+        async def aput(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
             values = {
                 key: Primitive(value)
                 if value is None or isinstance(value, (str, int, float, bool))
                 else value
                 for key, value in checkpoint["channel_values"].items()
             }
-            return await super().aput(
-                config, {**checkpoint, "channel_values": values}, metadata, new_versions
-            )
+            boxed: Any = {**checkpoint, "channel_values": values}
+            return await super().aput(config, boxed, metadata, new_versions)
 
     return EncryptedPostgresSaver
 

@@ -30,16 +30,24 @@ from __future__ import annotations
 import base64
 import binascii
 import contextvars
+import importlib
 import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+import ormsgpack
 from langgraph.checkpoint.serde.base import CipherProtocol
 from langgraph.checkpoint.serde.encrypted import EncryptedSerializer
 from langgraph.checkpoint.serde.event_hooks import SerdeEvent, register_serde_event_listener
-from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+from langgraph.checkpoint.serde.jsonplus import (
+    EXT_DELTA_SNAPSHOT,
+    EXT_PYDANTIC_V2,
+    JsonPlusSerializer,
+    _create_msgpack_ext_hook,
+)
+from langgraph.checkpoint.serde.types import _DeltaSnapshot
 
 from ..exceptions import ConfigurationError, StoreError
 
@@ -104,12 +112,55 @@ def _type_key(item: type | tuple[str, ...]) -> tuple[str, ...]:
     )
 
 
+_MESSAGE_MODULES = frozenset(
+    {
+        "langchain_core.messages.human",
+        "langchain_core.messages.ai",
+        "langchain_core.messages.system",
+        "langchain_core.messages.tool",
+        "langchain_core.messages.chat",
+        "langchain_core.messages.function",
+    }
+)
+_OPTIONS = ormsgpack.OPT_NON_STR_KEYS
+
+
+def _fast_ext_hook(allowed: tuple[tuple[str, ...], ...]) -> Any:
+    """LangGraph's strict ext hook, with LangChain messages revived without validation.
+
+    A conversation is most of a thread, and validating every message again on every
+    load costs more than reading it: a message was valid when it was written, so an
+    allowlisted message class is rebuilt with ``model_construct``. Every other type goes
+    through LangGraph's own (allowlist-checking) hook.
+    """
+    strict = _create_msgpack_ext_hook(set(allowed))
+    classes: dict[tuple[str, str], Any] = {}
+
+    def hook(code: int, data: bytes) -> Any:
+        if code == EXT_DELTA_SNAPSHOT:
+            return _DeltaSnapshot(ormsgpack.unpackb(data, ext_hook=hook, option=_OPTIONS))
+        if code == EXT_PYDANTIC_V2:
+            item = ormsgpack.unpackb(data, ext_hook=hook, option=_OPTIONS)
+            key = (item[0], item[1])
+            cls = classes.get(key)
+            if cls is None and item[0] in _MESSAGE_MODULES:
+                cls = classes[key] = getattr(importlib.import_module(item[0]), item[1])
+            if cls is not None and isinstance(item[2], dict):
+                return cls.model_construct(**item[2])
+        return strict(code, data)
+
+    return hook
+
+
 class CheckpointSerializer(JsonPlusSerializer):
     """LangGraph's serializer with strict deserialization; see the module docstring."""
 
     def __init__(self, types: Iterable[type | tuple[str, ...]] = ()):
         self.types: tuple[tuple[str, ...], ...] = tuple(_type_key(t) for t in types)
-        super().__init__(allowed_msgpack_modules=tuple({*STATE_TYPES, *self.types}))
+        allowed = tuple({*STATE_TYPES, *self.types})
+        super().__init__(
+            allowed_msgpack_modules=allowed, __unpack_ext_hook__=_fast_ext_hook(allowed)
+        )
 
     def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
         """Serialize ``obj``; a `Primitive` is stored as its bare value."""
@@ -270,4 +321,3 @@ def encryption_key(value: bytes | str) -> bytes:
             "base64.urlsafe_b64encode(os.urandom(32)).decode() and keep it secret."
         )
     return raw
-

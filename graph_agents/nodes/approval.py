@@ -93,9 +93,7 @@ def await_decisions(requests: list[dict[str, Any]]) -> dict[str, dict[str, Any]]
     return decisions
 
 
-def decided_content(
-    request: dict[str, Any], decision: dict[str, Any], result: str | None
-) -> str:
+def decided_content(request: dict[str, Any], decision: dict[str, Any], result: str | None) -> str:
     """What the model reads for a decided call: the rejection, or the result with the
     human's approval notes (``result`` is ``None`` for a rejected or human-approval call)."""
     feedback = decision.get("feedback")

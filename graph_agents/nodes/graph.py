@@ -36,8 +36,8 @@ from .tools import make_tool_node
 __all__ = [
     "DELEGATE_NODE",
     "OPERATOR_NODE",
-    "add_operator_node",
     "RESERVED_NODE_NAMES",
+    "add_operator_node",
     "build_graph",
     "missing_agent_message",
     "run_input",

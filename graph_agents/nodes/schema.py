@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, TypedDict, cast
 
 from langchain_core.messages import AnyMessage
 from langgraph.channels.delta import DeltaChannel
@@ -24,6 +24,7 @@ from langgraph.graph.message import _messages_delta_reducer
 from ..state import StateOp, apply_state_ops
 
 __all__ = [
+    "LEAN_CHANNELS",
     "SNAPSHOT_FREQUENCY",
     "GraphState",
     "SharedChannel",
@@ -46,8 +47,15 @@ def merge_shared(current: dict[str, Any] | None, writes: Sequence[list[StateOp]]
     return apply_state_ops(current, [tuple(op) for ops in writes for op in ops])
 
 
-MessagesChannel = DeltaChannel(_messages_delta_reducer, snapshot_frequency=SNAPSHOT_FREQUENCY)
-SharedChannel = DeltaChannel(merge_shared, snapshot_frequency=SNAPSHOT_FREQUENCY)
+LEAN_CHANNELS = ("messages", "shared")
+"""The channels of network and workflow graphs that are ``DeltaChannel``s."""
+
+MessagesChannel: DeltaChannel[list[AnyMessage]] = DeltaChannel(
+    cast(Any, _messages_delta_reducer), snapshot_frequency=SNAPSHOT_FREQUENCY
+)
+SharedChannel: DeltaChannel[dict[str, Any]] = DeltaChannel(
+    merge_shared, snapshot_frequency=SNAPSHOT_FREQUENCY
+)
 
 
 def add_usage(current: dict[str, int] | None, update: dict[str, int]) -> dict[str, int]:

@@ -75,7 +75,8 @@ def make_tool_node(
             return {"pending": [_payload(spec, call, state, ctx) for call in waiting]}
 
         calls: list[ToolCall | InvalidToolCall] = [*message.tool_calls, *message.invalid_tool_calls]
-        task_id = runtime.execution_info.task_id
+        info = runtime.execution_info
+        task_id = info.task_id if info is not None else str(message.id)
         requests = pending_requests(
             spec, calls, task_id=task_id, thread_id=ctx.thread_id, step=ctx.step
         )
@@ -233,14 +234,17 @@ async def _run_call(
     elif (tool := spec.tools.get(tool_name)) is None:
         known = ", ".join(repr(t) for t in spec.tools) or "none"
         error = f"Error: there is no tool named {tool_name!r}. Available tools: {known}."
-    elif request is not None and decision is not None and (
-        tool.kind == "approval" or not decision.get("approve")
+    elif (
+        request is not None
+        and decision is not None
+        and (tool.kind == "approval" or not decision.get("approve"))
     ):
         content = decided_content(request, decision, None)
     else:
         limit = spec.agent.tool_timeout if tool.timeout is AGENT_TIMEOUT else tool.timeout
         try:
-            args = dict(call.get("args") or {})
+            given = call.get("args")
+            args = dict(given) if isinstance(given, dict) else {}
             if decision is not None and decision.get("edits"):
                 args.update(decision["edits"])
             context = await _context(tool, ctx, agent, call_id, key) if tool.takes_context else None
@@ -289,9 +293,7 @@ async def _run_call(
     return message, state._take_ops(), record
 
 
-async def _context(
-    tool: Tool, ctx: RunContext, agent: str, call_id: str, key: str
-) -> ToolContext:
+async def _context(tool: Tool, ctx: RunContext, agent: str, call_id: str, key: str) -> ToolContext:
     attempt = await ctx.calls.begin(key) if ctx.calls is not None else 1
     return ToolContext(
         thread_id=ctx.thread_id,
