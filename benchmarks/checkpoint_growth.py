@@ -7,7 +7,8 @@ file, the two threads interleaved turn by turn so machine noise hits both alike.
 prints, for each length:
 
 - stored bytes (checkpoint, metadata and write blobs) and bytes per turn;
-- the mean time per turn at turns 1-10 and at the last 20 turns, and their ratio;
+- the median time per turn at turns 1-10 and at the last 20 turns (181-200 for 200), and
+  the ratio of ours to the baseline's at the last 20 turns;
 - the time to resume: a fresh network (new connection, nothing cached) running one more
   turn on the thread, the median of several.
 
@@ -146,8 +147,8 @@ async def interleave(turns: int, sides: list[Turn]) -> list[list[float]]:
     return times
 
 
-def mean_ms(values: list[float]) -> float:
-    return statistics.fmean(values) * 1000
+def median_ms(values: list[float]) -> float:
+    return statistics.median(values) * 1000
 
 
 async def growth(turns: int, folder: Path) -> dict[str, float]:
@@ -163,10 +164,10 @@ async def growth(turns: int, folder: Path) -> dict[str, float]:
         "turns": turns,
         "ours_bytes": stored_bytes(ours.path),
         "base_bytes": stored_bytes(baseline.path),
-        "ours_first": mean_ms(ours_times[:10]),
-        "base_first": mean_ms(base_times[:10]),
-        "ours_tail": mean_ms(ours_times[-tail:]),
-        "base_tail": mean_ms(base_times[-tail:]),
+        "ours_first": median_ms(ours_times[:10]),
+        "base_first": median_ms(base_times[:10]),
+        "ours_tail": median_ms(ours_times[-tail:]),
+        "base_tail": median_ms(base_times[-tail:]),
         "resume": statistics.median(resumes) * 1000,
     }
 
@@ -184,7 +185,7 @@ async def durability_cost(folder: Path, turns: int) -> dict[str, float]:
     times = await interleave(turns, [side.turn for side in sides.values()])
     for side in sides.values():
         await side.aclose()
-    return {d: mean_ms(t) for d, t in zip(sides, times, strict=True)}
+    return {d: median_ms(t) for d, t in zip(sides, times, strict=True)}
 
 
 async def main() -> None:
@@ -193,6 +194,7 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--durability", action="store_true")
     args = parser.parse_args()
+    summary: dict[str, list[float]] = {"tail": [], "resume": [], "bytes": [], "smaller": []}
     for round_ in range(1, args.rounds + 1):
         print(f"round {round_}")
         with tempfile.TemporaryDirectory() as tmp:
@@ -216,17 +218,37 @@ async def main() -> None:
             by_turns = {row["turns"]: row for row in rows}
             if 100 in by_turns and 200 in by_turns:
                 growth_ratio = by_turns[200]["ours_bytes"] / by_turns[100]["ours_bytes"]
+                summary["bytes"].append(growth_ratio)
                 print(f"stored bytes 200 / 100 turns: {growth_ratio:.2f} (target <= 2.3)")
             if 200 in by_turns:
+                last = by_turns[200]
+                summary["tail"].append(last["ours_tail"] / last["base_tail"])
+                summary["smaller"].append(last["base_bytes"] / last["ours_bytes"])
+                summary["resume"].append(last["resume"] / ten)
                 print(
-                    f"resume 200-turn / 10-turn thread: {by_turns[200]['resume']:.2f} / "
-                    f"{ten:.2f} ms = {by_turns[200]['resume'] / ten:.2f}x (target <= 1.5)"
+                    f"resume 200-turn / 10-turn thread: {last['resume']:.2f} / "
+                    f"{ten:.2f} ms = {last['resume'] / ten:.2f}x (target <= 1.5)"
                 )
             if args.durability:
                 cost = await durability_cost(folder, 100)
                 print(
                     f"durability, 100 turns on one thread: sync {cost['sync']:.2f} ms/turn, "
                     f"async {cost['async']:.2f} ms/turn ({cost['sync'] / cost['async']:.2f}x)"
+                )
+    if args.rounds > 1:
+        print("over the rounds (min / median / max):")
+        labels = {
+            "tail": "per-turn time at the last 20 of 200 turns, ours / add_messages (<= 0.75)",
+            "bytes": "stored bytes, 200 / 100 turns (<= 2.3)",
+            "smaller": "add_messages bytes / ours at 200 turns (>= 10)",
+            "resume": "resume time, 200-turn / 10-turn thread (<= 1.5)",
+        }
+        for key, label in labels.items():
+            values = sorted(summary[key])
+            if values:
+                print(
+                    f"  {label}: {values[0]:.2f} / {statistics.median(values):.2f} / "
+                    f"{values[-1]:.2f}"
                 )
 
 

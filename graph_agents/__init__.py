@@ -10,6 +10,7 @@ print(result.output)
 """
 
 from .agent import Agent
+from .approval import Approval, ApprovalRequest
 from .events import Event, EventType
 from .exceptions import (
     BackendError,
@@ -33,7 +34,7 @@ from .state import (
     SqliteStateStore,
     StateView,
 )
-from .tools import Tool, tool_from
+from .tools import Tool, ToolContext, human_approval_tool, tool_from
 from .workflow import Step, Workflow, WorkflowResult, create_workflow
 
 __version__ = "0.1.0"
@@ -41,6 +42,8 @@ __version__ = "0.1.0"
 __all__ = [
     "END",
     "Agent",
+    "Approval",
+    "ApprovalRequest",
     "BackendError",
     "ConcurrentRunError",
     "ConfigurationError",
@@ -68,6 +71,7 @@ __all__ = [
     "StoreError",
     "ThreadState",
     "Tool",
+    "ToolContext",
     "ToolError",
     "Workflow",
     "WorkflowError",
@@ -75,5 +79,6 @@ __all__ = [
     "__version__",
     "create_network",
     "create_workflow",
+    "human_approval_tool",
     "tool_from",
 ]

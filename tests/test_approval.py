@@ -204,7 +204,7 @@ async def test_human_approval_tool(state_store: object) -> None:
         result = await network.resume(paused.thread_id, approve=True, feedback="keep main")
     assert result.output == "Deleted them."
     assert last_tool_message(model).content == (
-        "A human approved 'delete 3 branches'. Their feedback: keep main Go ahead."
+        "A human approved 'delete 3 branches'. Their feedback: keep main. Go ahead."
     )
     assert len(model.calls) == 2
 

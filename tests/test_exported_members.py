@@ -8,6 +8,11 @@ import pytest
 
 EXPECTED = {
     "graph_agents": [
+        "Approval",
+        "ApprovalRequest",
+        "StoreError",
+        "ToolContext",
+        "human_approval_tool",
         "END",
         "Agent",
         "BackendError",
@@ -52,9 +57,11 @@ EXPECTED = {
         "GraphAgentsError",
         "ModelProviderError",
         "RoutingError",
+        "StoreError",
         "ToolError",
         "WorkflowError",
     ],
+    "graph_agents.approval": ["Approval", "ApprovalRequest"],
     "graph_agents.state": [
         "InMemoryStateStore",
         "NetworkState",
@@ -69,9 +76,12 @@ EXPECTED = {
     "graph_agents.tools": [
         "AGENT_TIMEOUT",
         "DEFAULT_TOOL_TIMEOUT",
+        "ApprovalPolicy",
         "Tool",
         "ToolArgumentsError",
         "ToolCallError",
+        "ToolContext",
+        "human_approval_tool",
         "tool_from",
     ],
     "graph_agents.models": [
@@ -154,7 +164,15 @@ def test_public_modules_import_no_langgraph_graph_types() -> None:
     from pathlib import Path
 
     root = Path(importlib.import_module("graph_agents").__file__ or "").parent
-    for name in ("agent.py", "tools.py", "state.py", "models.py", "events.py", "result.py"):
+    for name in (
+        "agent.py",
+        "approval.py",
+        "tools.py",
+        "state.py",
+        "models.py",
+        "events.py",
+        "result.py",
+    ):
         tree = ast.parse((root / name).read_text())
         imported = {
             node.module

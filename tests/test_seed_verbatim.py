@@ -166,3 +166,40 @@ async def test_seed_hanzo_provider_network_runs_verbatim(
     assert result.output == "Hello from the router."
     assert result.agent_path == ["Researcher"]
     assert models == ["gpt-4o-mini"]
+
+
+async def test_seed_human_in_the_loop_runs_verbatim(
+    env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = [
+        ToolCall("human_approval_tool", {"action": "rename the repo", "details": "to moths"}),
+        "Renamed it.",
+    ]
+    with OpenAIStubServer(script) as stub:
+        monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        # --- the seed's lines, import root changed ---
+        from graph_agents.tools import human_approval_tool
+
+        agent = Agent(
+            name="Assistant",
+            tools=[human_approval_tool],
+            instructions="Get human approval before making changes",
+        )
+        # --- end of the seed's lines ---
+        network = create_network(agents=[agent])
+        paused = await network.run("Rename the repo to moths")
+        assert paused.stop_reason == "interrupted"
+        assert [(r.action, r.details) for r in paused.interrupts] == [
+            ("rename the repo", "to moths")
+        ]
+        result = await network.resume(paused.thread_id, approve=True, feedback="fine")
+        tools_sent = stub.chat_requests[0]["tools"]
+        answer = stub.chat_requests[1]["messages"][-1]
+    assert result.output == "Renamed it."
+    assert [t["function"]["name"] for t in tools_sent] == ["human_approval_tool"]
+    assert answer["role"] == "tool"
+    assert answer["content"] == (
+        "A human approved 'rename the repo'. Their feedback: fine. Go ahead."
+    )
+    assert len(stub.chat_requests) == 2

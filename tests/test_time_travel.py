@@ -201,3 +201,33 @@ async def test_update_state_refusals() -> None:
         await network.update_state(paused.thread_id, {})
     with pytest.raises(ConfigurationError, match="NUL character"):
         await network.update_state(paused.thread_id, {"x": "a\x00b"})
+
+
+async def test_update_state_lets_a_failed_workflow_condition_go_on(
+    state_store: object, thread: str
+) -> None:
+    from graph_agents import Step, WorkflowError, create_workflow
+
+    writer = ScriptedModel(responder=lambda m: "a draft")
+    workflow = create_workflow(
+        "Review",
+        [Agent("Writer", model=writer)],
+        steps=[
+            Step.agent("writer", "Write about {topic}"),
+            Step.conditional(
+                condition=lambda state: state["score"] < 8,
+                true_step=Step.transform(lambda x: "revise"),
+                false_step=Step.transform(lambda x: "publish"),
+            ),
+        ],
+        state_store=state_store,  # type: ignore[arg-type]
+    )
+    async with workflow:
+        with pytest.raises(WorkflowError, match=r"State key\(s\) \['score'\] were missing"):
+            await workflow.run({"topic": "moths"}, thread_id=thread)
+        fixed = await workflow.update_state(thread, {"score": 9})
+        assert fixed.next == ["s2_conditional_if"]
+        result = await workflow.resume(thread)
+    assert result.output == "publish"
+    assert result.state["score"] == 9
+    assert len(writer.calls) == 1

@@ -50,7 +50,7 @@ async def test_an_agent_step_asks_for_approval(state_store: object) -> None:
     assert done.path == ["s1_writer", "s2_editor", "s3_transform"]
     assert published == ["A draft."]
     assert editor.calls[-1].messages[-1].content == (
-        "Their feedback: ship it\npublished 'A draft.'"
+        "Their feedback: ship it.\npublished 'A draft.'"
     )
     assert (len(writer.calls), len(editor.calls)) == (1, 2)
 

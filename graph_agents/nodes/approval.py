@@ -97,7 +97,7 @@ def decided_content(request: dict[str, Any], decision: dict[str, Any], result: s
     """What the model reads for a decided call: the rejection, or the result with the
     human's approval notes (``result`` is ``None`` for a rejected or human-approval call)."""
     feedback = decision.get("feedback")
-    said = f" Their feedback: {feedback}" if feedback else ""
+    said = f" Their feedback: {str(feedback).rstrip('. ')}." if feedback else ""
     if request["kind"] == "human_approval":
         verdict = "approved" if decision.get("approve") else "rejected"
         advice = " Go ahead." if decision.get("approve") else " Do not do it."
@@ -117,7 +117,7 @@ def decided_content(request: dict[str, Any], decision: dict[str, Any], result: s
         )
         notes.append(f"A human approved this call with changed arguments ({changed}).")
     if feedback:
-        notes.append(f"Their feedback: {feedback}")
+        notes.append(said.strip())
     body = render_tool_result(result) if result is not None else ""
     return "\n".join([*notes, body]) if notes else body
 
