@@ -70,8 +70,8 @@ async def test_fork_errors_name_the_checkpoint(state_store: object, thread: str)
         with pytest.raises(ConfigurationError) as error:
             await network.run("x", thread_id=thread, checkpoint_id="1f0-nope")
         assert str(error.value) == (
-            f"Thread {thread!r} has no checkpoint '1f0-nope' in this network's state store; pick one "
-            "from get_state_history(thread_id)."
+            f"Thread {thread!r} has no checkpoint '1f0-nope' in this network's state store; "
+            "pick one from get_state_history(thread_id)."
         )
         with pytest.raises(ConfigurationError, match="needs the thread_id it belongs to"):
             await network.run("x", checkpoint_id="abc")

@@ -39,9 +39,9 @@ from .serde import Primitive, encryption_key, make_serializer
 
 __all__ = [
     "CheckpointPolicy",
-    "ToolJournal",
     "Durability",
     "StateStoreLike",
+    "ToolJournal",
     "is_shareable_across_loops",
     "make_policy",
     "open_checkpointer",

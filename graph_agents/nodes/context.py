@@ -20,7 +20,7 @@ class CallJournal:
     def __init__(self, journal: ToolJournal, thread_id: str):
         self._journal = journal
         self.thread_id = thread_id
-        self.used = False
+        self.used: bool = False
         """Whether this run wrote a record, so the thread's records need clearing."""
 
     async def begin(self, key: str) -> int:

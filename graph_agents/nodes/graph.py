@@ -68,7 +68,7 @@ def build_graph(
     return network, holder.graph
 
 
-def add_operator_node(builder: _Builder) -> None:
+def add_operator_node(builder: StateGraph[Any, Any, Any, Any]) -> None:
     """Add `OPERATOR_NODE` to ``builder``."""
 
     async def operator(state: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,8 @@ from pydantic import BaseModel
 from graph_agents import (
     END,
     Agent,
+    Approval,
+    ApprovalRequest,
     ConcurrentRunError,
     ConfigurationError,
     Event,
@@ -33,11 +35,14 @@ from graph_agents import (
     SqliteStateStore,
     StateView,
     Step,
+    StoreError,
     ThreadState,
+    ToolContext,
     WorkflowError,
     WorkflowResult,
     create_network,
     create_workflow,
+    human_approval_tool,
     tool_from,
 )
 from graph_agents.routers import (
@@ -214,7 +219,45 @@ async def stores_providers_and_errors() -> None:
     print([error.__name__ for error in errors])
 
 
+async def approvals_and_durability() -> None:
+    async def transfer(amount: int, to: str, context: ToolContext) -> str:
+        """Send money."""
+        return f"{amount} to {to} ({context.idempotency_key[:6]}, attempt {context.attempt})"
+
+    pay = tool_from(transfer, requires_approval=lambda args: args["amount"] > 100)
+    model = ScriptedModel(
+        [
+            ToolCall("transfer", {"amount": 500, "to": "eve"}),
+            ToolCall("human_approval_tool", {"action": "tell eve"}),
+            "Paid.",
+        ]
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        network = create_network(
+            agents=[Agent("Banker", tools=[pay, human_approval_tool], model=model)],
+            state_store=SqliteStateStore(Path(folder) / "bank.sqlite"),
+            durability="sync",
+            encrypt_checkpoints=b"0" * 32,
+        )
+        async with network:
+            paused: RunResult = await network.run("pay eve", thread_id="p")
+            requests: list[ApprovalRequest] = paused.interrupts
+            decisions: dict[str, Approval | bool] = {
+                r.id: Approval(approve=True, edits={"amount": 90}) for r in requests
+            }
+            again = await network.resume("p", decisions=decisions)
+            done = await network.resume("p", approve=False, feedback="not now")
+            history: list[ThreadState] = await network.get_state_history("p", limit=3)
+            fixed: ThreadState = await network.update_state("p", {"note": "checked"})
+            print(again.stop_reason, done.output, len(history), fixed.state)
+    try:
+        raise StoreError("example", operation="load")
+    except StoreError as error:
+        print(error.operation, error.retry_safe)
+
+
 async def main() -> None:
+    await approvals_and_durability()
     await quickstart()
     await routers_and_state()
     await workflow_and_events()
