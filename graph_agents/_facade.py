@@ -10,7 +10,7 @@ an ambiguous single answer, or edits a tool cannot take fail here, before anythi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Self
 
 from ._checks import check_int
@@ -153,6 +153,42 @@ class RunnerFacade:
             else:
                 resume_map.setdefault(request.interrupt_id, {})[request.id] = answer.to_wire()
         return state, resume_map
+
+    async def prepare_resume(
+        self,
+        thread_id: str,
+        *,
+        approve: bool | None,
+        feedback: str | None,
+        edits: Mapping[str, Any] | None,
+        decisions: Mapping[str, Approval | bool] | None,
+        checkpoint_id: str | None,
+        check: Callable[[ThreadState], None] | None = None,
+    ) -> tuple[ThreadState, dict[str, Any] | None]:
+        """`plan_resume`, then, when nothing is answered, check there is work to resume.
+
+        Raises:
+            ConfigurationError: see `Network.resume`; ``check`` may raise its own.
+        """
+        current, resume_map = await self.plan_resume(
+            thread_id,
+            approve=approve,
+            feedback=feedback,
+            edits=edits,
+            decisions=decisions,
+            checkpoint_id=checkpoint_id,
+        )
+        if resume_map:
+            return current, resume_map
+        if checkpoint_id is None:
+            return await self._runner.resumable(thread_id, check=check), None
+        if not current.next:
+            raise ConfigurationError(
+                f"Checkpoint {checkpoint_id!r} of thread {thread_id!r} has nothing left to "
+                f"run; to fork from it, start a run there: run(..., thread_id={thread_id!r}, "
+                f"checkpoint_id={checkpoint_id!r})."
+            )
+        return current, None
 
     def _check_edits(self, request: ApprovalRequest, answer: Approval) -> None:
         if not answer.edits:

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from ._checks import check_int
 from ._facade import RunnerFacade
 from ._runner import GraphRunner, Outcome, run_sync
-from ._secrets import conceal, is_secret
 from .agent import Agent
 from .approval import Approval, ApprovalRequest
 from .checkpoints import Durability, StateStoreLike, make_policy
@@ -20,9 +19,10 @@ from .models import ModelProvider, RetryPolicy
 from .nodes import RunContext, build_graph, run_input
 from .nodes.compile import compile_agents, router_setup
 from .nodes.context import TurnTracker
-from .result import RunResult, ThreadState, result_from_values
+from .nodes.graph import stopped_in_missing_agent
+from .result import RunResult, ThreadState, completed_event, result_from_values
 from .routers.base import RouterLike, as_router, known_agent
-from .state import NetworkState, StateOp, check_storable
+from .state import NetworkState, check_storable
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -176,47 +176,15 @@ class Network(RunnerFacade):
                 request id; edits a tool cannot take.
         """
         iterations = self._iterations(max_iterations)
-        current, resume_map = await self.plan_resume(
+        current, resume_map = await self.prepare_resume(
             thread_id,
             approve=approve,
             feedback=feedback,
             edits=edits,
             decisions=decisions,
             checkpoint_id=checkpoint_id,
+            check=self._agent_exists,
         )
-        if resume_map:
-            return await self._execute(
-                None,
-                query=current.query,
-                max_iterations=iterations,
-                thread_id=thread_id,
-                callback=stream_callback,
-                queue=None,
-                resume_map=resume_map,
-                checkpoint_id=checkpoint_id,
-            )
-
-        def agent_exists(current: ThreadState) -> None:
-            agent = current.active_agent
-            if current.stop_reason is None and agent is not None and agent not in self._agents:
-                known = ", ".join(repr(name) for name in self._agents)
-                raise ConfigurationError(
-                    f"Cannot resume thread {thread_id!r}: its run stopped in agent {agent!r}, "
-                    f"which this network does not have (its agents: {known}); was it renamed "
-                    "or removed? To finish that run, resume it with a network that has an "
-                    f"agent named {agent!r}. Or leave it: run(query, thread_id={thread_id!r}) "
-                    "starts a new run on the thread (give the network a router if no agent "
-                    "of that name remains)."
-                )
-
-        if checkpoint_id is None:
-            current = await self._runner.resumable(thread_id, check=agent_exists)
-        elif not current.next:
-            raise ConfigurationError(
-                f"Checkpoint {checkpoint_id!r} of thread {thread_id!r} has nothing left to "
-                f"run; to fork from it, start a run there: run(query, thread_id={thread_id!r}, "
-                f"checkpoint_id={checkpoint_id!r})."
-            )
         return await self._execute(
             None,
             query=current.query,
@@ -224,8 +192,15 @@ class Network(RunnerFacade):
             thread_id=thread_id,
             callback=stream_callback,
             queue=None,
+            resume_map=resume_map,
             checkpoint_id=checkpoint_id,
         )
+
+    def _agent_exists(self, current: ThreadState) -> None:
+        agent = current.active_agent
+        if current.stop_reason is None and agent is not None and agent not in self._agents:
+            names = list(self._agents)
+            raise ConfigurationError(stopped_in_missing_agent(current.thread_id, agent, names))
 
     def _tool_of(self, request: ApprovalRequest) -> Tool | None:
         spec = self._agents.get(request.agent)
@@ -311,13 +286,7 @@ class Network(RunnerFacade):
         if not query.strip():
             raise ConfigurationError(f"query {query!r} is empty; pass the user's request text.")
         check_storable(query, "query")
-        # A secret is never checkpointed, so a thread cannot hold it from an earlier run
-        # in another process: the network's secret seeds are set on every run.
-        seeds: list[StateOp] = [
-            ("set", k, conceal(v)) if is_secret(v) else ("default", k, v)
-            for k, v in self.state.to_dict().items()
-        ]
-        return run_input(query, seeds=seeds)
+        return run_input(query, seeds=self.state.seed_ops())
 
     async def _execute(
         self,
@@ -349,17 +318,7 @@ class Network(RunnerFacade):
             result = result_from_values(
                 final, agents=agents, thread_id=thread, run_id=run_id, interrupts=interrupts
             )
-            return Outcome(
-                result,
-                {
-                    "output": result.output,
-                    "agent_path": result.agent_path,
-                    "stop_reason": result.stop_reason,
-                    "iterations": result.iterations,
-                    "usage": result.usage,
-                    "interrupts": [request.id for request in interrupts],
-                },
-            )
+            return Outcome(result, completed_event(result))
 
         def on_end(failed: bool) -> None:
             if tracker is not None:

@@ -15,7 +15,14 @@ if TYPE_CHECKING:
     from .agent import Agent
     from .approval import ApprovalRequest
 
-__all__ = ["OutputT", "RunResult", "StopReason", "ThreadState", "result_from_values"]
+__all__ = [
+    "OutputT",
+    "RunResult",
+    "StopReason",
+    "ThreadState",
+    "completed_event",
+    "result_from_values",
+]
 
 OutputT = TypeVar("OutputT", default=Any)
 """The type of a run's structured output: an agent's or step's ``output_type``."""
@@ -133,3 +140,15 @@ def result_from_values(
         routes=list(values.get("routes", [])),
         interrupts=list(interrupts or []),
     )
+
+
+def completed_event(result: RunResult) -> dict[str, Any]:
+    """The JSON fields of a network run's ``run.completed`` event."""
+    return {
+        "output": result.output,
+        "agent_path": result.agent_path,
+        "stop_reason": result.stop_reason,
+        "iterations": result.iterations,
+        "usage": result.usage,
+        "interrupts": [request.id for request in result.interrupts],
+    }

@@ -267,6 +267,17 @@ class NetworkState:
         """Return a deep copy of the seeded values."""
         return copy.deepcopy(self._values)
 
+    def seed_ops(self) -> list[StateOp]:
+        """The operations that seed a run: fill each key the thread does not hold.
+
+        A secret is never checkpointed, so a thread cannot hold it from an earlier run in
+        another process: secret seeds are set on every run.
+        """
+        return [
+            ("set", key, conceal(value)) if is_secret(value) else ("default", key, value)
+            for key, value in self.to_dict().items()
+        ]
+
 
 @dataclass(frozen=True)
 class InMemoryStateStore:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal
 
 from ._facade import RunnerFacade
 from ._runner import GraphRunner, Outcome, run_sync
-from ._secrets import conceal, is_secret, reveal_state
+from ._secrets import reveal_state
 from .agent import Agent
 from .approval import Approval, ApprovalRequest
 from .checkpoints import Durability, StateStoreLike, make_policy
@@ -25,7 +25,7 @@ from .nodes import RunContext
 from .nodes.workflow import CompiledStep, Reviver, build_workflow_graph, to_jsonable, workflow_input
 from .nodes.workflow_compile import StepCompiler, loop_product, walk
 from .result import OutputT
-from .state import NetworkState, StateOp, check_storable
+from .state import NetworkState, check_storable
 from .steps import (
     AgentStep,
     Step,
@@ -172,7 +172,7 @@ class Workflow(RunnerFacade):
         Raises:
             ConfigurationError: as for `Network.resume`.
         """
-        current, resume_map = await self.plan_resume(
+        _, resume_map = await self.prepare_resume(
             thread_id,
             approve=approve,
             feedback=feedback,
@@ -180,15 +180,6 @@ class Workflow(RunnerFacade):
             decisions=decisions,
             checkpoint_id=checkpoint_id,
         )
-        if not resume_map:
-            if checkpoint_id is None:
-                await self._runner.resumable(thread_id)
-            elif not current.next:
-                raise ConfigurationError(
-                    f"Checkpoint {checkpoint_id!r} of thread {thread_id!r} has nothing left "
-                    "to run; start a run there instead: run(inputs, thread_id=..., "
-                    "checkpoint_id=...)."
-                )
         return await self._execute(
             None,
             thread_id=thread_id,
@@ -235,10 +226,7 @@ class Workflow(RunnerFacade):
         for key, value in given.items():
             check_storable(key, "Input name")
             check_storable(value, f"Input {key!r}")
-        seeds: list[StateOp] = [
-            ("set", k, conceal(v)) if is_secret(v) else ("default", k, v)
-            for k, v in self.state.to_dict().items()
-        ]
+        seeds = self.state.seed_ops()
         missing = sorted(self.required_inputs - set(given) - set(self.state.to_dict()))
         if missing:
             example = ", ".join(f"{m!r}: ..." for m in missing)

@@ -142,6 +142,32 @@ def test_workflow_example_runs_offline_as_a_script() -> None:
     )
 
 
+def test_approval_example_runs_offline_as_a_script(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "approval_example.py")],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "stop_reason: interrupted"
+    assert lines[1].startswith("waiting:     apr_")
+    assert lines[1].endswith(" Banker: transfer_money {'amount': 500, 'to': 'Eve'}")
+    assert lines[2:] == [
+        "stop_reason: completed",
+        "output:      Done: A human approved this call with changed arguments (amount: 500 -> "
+        "450).",
+        "Their feedback: 450 is the agreed price.",
+        "Sent 450 EUR to Eve (attempt 1).",
+        "ledger:      [(450, 'Eve')]",
+    ]
+    assert (tmp_path / ".graph_agents" / "approval_example.sqlite").exists()
+
+
 def test_typing_user_script_runs_offline() -> None:
     """tests/typing/user_script.py type-checks in scripts/test.sh; here it must also run."""
     done = subprocess.run(

@@ -115,6 +115,7 @@ EXPECTED = {
         "RunResult",
         "StopReason",
         "ThreadState",
+        "completed_event",
         "result_from_values",
     ],
     "graph_agents.workflow": ["Step", "Workflow", "WorkflowResult", "create_workflow"],

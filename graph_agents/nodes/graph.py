@@ -41,6 +41,7 @@ __all__ = [
     "build_graph",
     "missing_agent_message",
     "run_input",
+    "stopped_in_missing_agent",
 ]
 
 DELEGATE_NODE = "delegate"
@@ -171,6 +172,18 @@ def missing_agent_message(missing: str, names: Sequence[str]) -> str:
         f"(its agents: {known}); was it renamed or removed? To go on, add an agent named "
         f"{missing!r} back, give the network a router (create_network(router=...)) so it "
         "chooses the agent itself, or continue the conversation on a new thread."
+    )
+
+
+def stopped_in_missing_agent(thread_id: str, agent: str, names: Sequence[str]) -> str:
+    """Why ``resume()`` cannot finish a run that stopped in an agent the network lacks."""
+    known = ", ".join(repr(name) for name in names)
+    return (
+        f"Cannot resume thread {thread_id!r}: its run stopped in agent {agent!r}, which "
+        f"this network does not have (its agents: {known}); was it renamed or removed? To "
+        f"finish that run, resume it with a network that has an agent named {agent!r}. Or "
+        f"leave it: run(query, thread_id={thread_id!r}) starts a new run on the thread "
+        "(give the network a router if no agent of that name remains)."
     )
 
 

@@ -257,11 +257,11 @@ async def approvals_and_durability() -> None:
 
 
 async def main() -> None:
-    await approvals_and_durability()
     await quickstart()
     await routers_and_state()
     await workflow_and_events()
     await stores_providers_and_errors()
+    await approvals_and_durability()
 
 
 if __name__ == "__main__":
