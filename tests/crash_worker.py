@@ -101,7 +101,7 @@ async def main() -> None:
     hang = command.split(":", 1)[1] if ":" in command else "none"
     approve_b = len(sys.argv) > 6 and sys.argv[6] == "approval"
     async with build(kind, where, log, hang, approve_b=approve_b) as network:
-        for _ in range(100):
+        for retries in range(100):  # noqa: B007 - printed below
             try:
                 if command.startswith("run"):
                     result = await network.run("ship a and b", thread_id=thread)
@@ -121,6 +121,7 @@ async def main() -> None:
                 "output": result.output,
                 "stop_reason": result.stop_reason,
                 "interrupts": [r.id for r in result.interrupts],
+                "lock_retries": retries,
             }
         ),
         flush=True,
