@@ -3,7 +3,9 @@
     bash scripts/mutation.sh                 # install cosmic-ray, then run this
     .venv/bin/python scripts/mutation.py --sample 150 --seed 1
 
-Scope: ``routers/``, ``state.py``, ``nodes/``, ``steps.py``, ``tools.py`` and ``_calls.py``.
+Scope: ``routers/``, ``state.py``, ``nodes/``, ``steps.py``, ``tools.py``, ``_tool_types.py``,
+``_calls.py``, ``_facade.py``, ``_threads.py``, ``_secrets.py`` and ``checkpoints/``;
+``--scope PATH ...`` narrows it (e.g. to the files a change touched).
 cosmic-ray lists every mutant of those files; this script drops the operators whose
 mutants cannot change behaviour here, draws a seeded random sample of the rest, marks
 the others skipped, and lets ``cosmic-ray exec`` run the sample. Each mutant is tested
@@ -46,7 +48,12 @@ SCOPE = [
     "graph_agents/nodes",
     "graph_agents/steps.py",
     "graph_agents/tools.py",
+    "graph_agents/_tool_types.py",
     "graph_agents/_calls.py",
+    "graph_agents/_facade.py",
+    "graph_agents/_threads.py",
+    "graph_agents/_secrets.py",
+    "graph_agents/checkpoints",
 ]
 DROPPED = re.compile(r"ReplaceBinaryOperator_BitOr_|RemoveDecorator")
 EXCLUDED_FILES = {"graph_agents/routers/adaptation.py"}
@@ -79,16 +86,41 @@ NODE_TESTS = [
     "tests/test_models.py",
     *ROUTER_TESTS,
 ]
+APPROVAL_TESTS = [
+    "tests/test_approval.py",
+    "tests/test_workflow_approval.py",
+    "tests/test_tool_context.py",
+    "tests/test_time_travel.py",
+]
+CHECKPOINT_TESTS = [
+    "tests/test_checkpoint_security.py",
+    "tests/test_lean_checkpoints.py",
+    "tests/test_conformance.py",
+    "tests/test_tool_context.py",
+    "tests/test_threads.py",
+    "tests/test_time_travel.py",
+    "tests/test_approval.py",
+]
 TESTS_FOR = {
     "graph_agents/routers/": ROUTER_TESTS,
     "graph_agents/state.py": ["tests/test_state.py", "tests/test_odd_text.py", *NODE_TESTS],
-    "graph_agents/nodes/": NODE_TESTS,
+    "graph_agents/nodes/": [*APPROVAL_TESTS, "tests/test_lean_checkpoints.py", *NODE_TESTS],
     "graph_agents/steps.py": [
         "tests/test_workflow.py",
         "tests/test_workflow_results.py",
         "tests/test_validation.py",
     ],
+    "graph_agents/_facade.py": [*APPROVAL_TESTS, "tests/test_threads.py"],
+    "graph_agents/_threads.py": [*APPROVAL_TESTS, "tests/test_threads.py"],
+    "graph_agents/_secrets.py": ["tests/test_checkpoint_security.py", "tests/test_state.py"],
+    "graph_agents/checkpoints/": CHECKPOINT_TESTS,
+    "graph_agents/_tool_types.py": [
+        *APPROVAL_TESTS,
+        "tests/test_tools.py",
+        "tests/test_tool_timeouts.py",
+    ],
     "graph_agents/tools.py": [
+        *APPROVAL_TESTS,
         "tests/test_tools.py",
         "tests/test_validation.py",
         "tests/test_tool_timeouts.py",
@@ -140,6 +172,9 @@ def main() -> int:
         default=None,
         help="run the survivors of an earlier session again (after adding tests)",
     )
+    parser.add_argument(
+        "--scope", nargs="+", default=None, help="only these files or folders (default: all)"
+    )
     parser.add_argument("--test", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.test:
@@ -158,7 +193,7 @@ def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="graph-agents-mutation-"))
     session = Path(args.session) if args.session else folder / "session.sqlite"
     config = session.with_suffix(".toml")
-    modules = ", ".join(f'"{m}"' for m in SCOPE)
+    modules = ", ".join(f'"{m}"' for m in (args.scope or SCOPE))
     config.write_text(
         "[cosmic-ray]\n"
         f"module-path = [{modules}]\n"
@@ -180,7 +215,8 @@ def main() -> int:
             and not _is_parameter_star(item.mutations[0])
         ]
         eligible.sort(key=lambda item: item.job_id)
-        chosen = {i.job_id for i in random.Random(args.seed).sample(eligible, args.sample)}
+        sample = min(args.sample, len(eligible))
+        chosen = {i.job_id for i in random.Random(args.seed).sample(eligible, sample)}
         for item in items:
             if item.job_id not in chosen:
                 db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
