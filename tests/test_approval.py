@@ -184,6 +184,21 @@ async def test_a_raising_predicate_asks_for_approval() -> None:
     assert (result.stop_reason, bank.paid) == ("interrupted", [])
 
 
+async def test_arguments_a_predicate_cannot_read_go_back_to_the_model() -> None:
+    asked: list[dict[str, Any]] = []
+
+    def limit(arguments: dict[str, Any]) -> bool:
+        asked.append(arguments)
+        return True
+
+    bank = Bank()
+    model = ScriptedModel([ToolCall("transfer_money", {"amount": "lots"}), "Sorry."])
+    network = banker(bank, model, None, requires_approval=limit)
+    result = await network.run("pay")
+    assert (result.stop_reason, result.output, bank.paid, asked) == ("completed", "Sorry.", [], [])
+    assert "amount" in str(last_tool_message(model).content)
+
+
 async def test_human_approval_tool(state_store: object) -> None:
     model = ScriptedModel(
         [
@@ -260,6 +275,12 @@ async def test_parallel_approvals_resume_by_id_one_at_a_time(state_store: object
         assert by_agent["PayerA"].id in str(error.value)
         with pytest.raises(ConfigurationError, match="no pending approval request 'apr_nope'"):
             await network.resume(paused.thread_id, decisions={"apr_nope": Approval()})
+        with pytest.raises(ConfigurationError) as error:
+            await network.resume(
+                paused.thread_id,
+                decisions={"apr_x": Approval(), "apr_y": Approval(), "apr_z": Approval()},
+            )
+        assert "no pending approval request 'apr_x' (and 2 more); pending: " in str(error.value)
         assert bank.paid == []
 
         half = await network.resume(

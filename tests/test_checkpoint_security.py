@@ -110,6 +110,8 @@ def test_pickle_and_foreign_json_constructors_are_refused() -> None:
     with pytest.raises(StoreError, match=r"it constructs 'os\.system'"):
         serde.loads_typed(("json", payload))
     assert serde.loads_typed(serde.dumps_typed({"when": {1, 2}})) == {"when": {1, 2}}
+    for raw in (b'{"lc": 1, "type": "constructor", "id": ["os", "system"]}', bytearray(b"\xff")):
+        assert serde.loads_typed(serde.dumps_typed(raw)) == raw
 
 
 class Order(BaseModel):
