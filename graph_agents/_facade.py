@@ -287,3 +287,32 @@ def _answers(
 
 def _listing(requests: list[ApprovalRequest]) -> str:
     return ", ".join(f"{r.id!r} ({r.agent or 'graph'}: {r.action})" for r in requests)
+
+
+def check_run_args(thread_id: str | None, checkpoint_id: str | None, run_id: str | None) -> None:
+    """Check ``run()``'s thread, fork and idempotency arguments together.
+
+    Raises:
+        ConfigurationError: ``checkpoint_id`` or ``run_id`` without ``thread_id``, a
+            ``run_id`` that is not non-empty text, or both ``run_id`` and ``checkpoint_id``.
+    """
+    if checkpoint_id is not None and thread_id is None:
+        raise ConfigurationError(
+            f"run(checkpoint_id={checkpoint_id!r}) needs the thread_id it belongs to."
+        )
+    if run_id is None:
+        return
+    if not isinstance(run_id, str) or not run_id.strip():
+        raise ConfigurationError(
+            f"run_id must be non-empty text (an idempotency key such as a request id), got "
+            f"{run_id!r}."
+        )
+    if thread_id is None:
+        raise ConfigurationError(
+            f"run(run_id={run_id!r}) needs thread_id=...: a run's id is looked up on its "
+            "thread, so a retry must name the same thread."
+        )
+    if checkpoint_id is not None:
+        raise ConfigurationError(
+            "run() takes run_id= or checkpoint_id=, not both: a fork is a new run of its own."
+        )

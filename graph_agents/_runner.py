@@ -29,6 +29,8 @@ from .checkpoints import (
     open_journal,
     thread_lock,
 )
+from .checkpoints.errors import translating
+from .checkpoints.lean import counting_writes
 from .events import TERMINAL_EVENTS, Event, StreamCallback, _Emitter
 from .exceptions import ConcurrentRunError, ConfigurationError
 from .nodes.approval import requests_from_interrupts
@@ -46,6 +48,9 @@ __all__ = ["GraphRunner", "Outcome", "run_sync", "thread_config"]
 
 R = TypeVar("R")
 
+RUN_ID_KEY = "graph_agents_run_id"
+"""Checkpoint metadata: the id of the run that wrote the checkpoint."""
+
 Finish = Callable[[dict[str, Any], str, str, "list[ApprovalRequest]"], "Outcome"]
 
 
@@ -57,6 +62,16 @@ class _Opened:
     closer: asyncio.Task[None] | None = None
     """Closes the store connections when cancelled: by ``aclose()``, or by the event loop
     itself when it shuts down (``asyncio.run`` cancels every task before it closes)."""
+
+
+@dataclass(frozen=True)
+class _Recorded:
+    """A run the store already holds: its last values, and whether it ended."""
+
+    values: dict[str, Any]
+    interrupts: list[ApprovalRequest]
+    finished: bool
+    """It completed, failed for good, or waits for approvals: nothing to continue."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,7 @@ class GraphRunner(ThreadStates):
         self.graph: CompiledStateGraph[Any, Any, Any, Any] = builder.compile(name=name)
         self._shared: _Opened | None = None
         self._per_loop: dict[asyncio.AbstractEventLoop, _Opened] = {}
+        self._opening: dict[asyncio.AbstractEventLoop, asyncio.Future[_Opened]] = {}
         self._identity = store_identity(store, self)
 
     async def execute(
@@ -104,6 +120,7 @@ class GraphRunner(ThreadStates):
         on_end: Callable[[bool], None] | None = None,
         resume_map: dict[str, Any] | None = None,
         checkpoint_id: str | None = None,
+        run_id: str | None = None,
     ) -> Any:
         """Run the graph and build the result.
 
@@ -112,39 +129,53 @@ class GraphRunner(ThreadStates):
         ``checkpoint_id`` forks: the run starts from that earlier checkpoint, and the
         thread's later history stays as it was.
 
+        ``run_id`` makes the run idempotent: when the thread already holds a run with
+        that id, a finished one's recorded result is returned (nothing runs again), and
+        one that stopped midway is continued.
+
         Raises:
             ConcurrentRunError: the thread has a run in progress, here or in another process.
             ConfigurationError: ``checkpoint_id`` is not a checkpoint of the thread.
+            StoreError: the state store failed (never the driver's own exception).
         """
         claim = self._claim(thread_id)
-        run_id = str(uuid.uuid4())
+        idempotent = run_id is not None
+        run_id = run_id or str(uuid.uuid4())
         failed = True
         emitter = _Emitter(run_id=run_id, thread_id=thread_id, callback=callback, queue=queue)
         try:
-            opened = await self._open()
-            async with thread_lock(self.store, opened.saver, thread_id):
-                config = thread_config(thread_id, checkpoint_id)
-                if checkpoint_id is not None:
-                    await self._check_checkpoint(opened, thread_id, checkpoint_id)
-                fork = {"checkpoint_id": checkpoint_id} if checkpoint_id is not None else {}
-                emitter.emit(
-                    "run.started",
-                    {**started, self.kind: self.name, "resumed": inputs is None, **fork},
-                )
-                calls = CallJournal(opened.journal, thread_id)
-                # A run that continues a thread may finish a step an earlier run began.
-                calls.used = inputs is None
-                run_context = replace(context(emitter), thread_id=thread_id, calls=calls)
-                config["recursion_limit"] = recursion_limit
-                graph_input: Any = Command(resume=resume_map) if resume_map else inputs
-                final = await opened.graph.ainvoke(
-                    graph_input, config, context=run_context, durability=self.durability
-                )
-                interrupts = requests_from_interrupts(final.pop("__interrupt__", ()), thread_id)
-                if not interrupts:
-                    self._keep_latest(opened, thread_id, final)
-                    if calls.used and final.get("stop_reason"):
-                        await calls.clear()
+            with (
+                counting_writes() as count,
+                translating(
+                    self.store, "run", thread_id=thread_id, count=count, idempotent=idempotent
+                ),
+            ):
+                opened = await self._open()
+                async with thread_lock(self.store, opened.saver, thread_id):
+                    recorded = (
+                        await self._recorded(opened, thread_id, run_id) if idempotent else None
+                    )
+                    if recorded is not None and recorded.finished:
+                        final, interrupts = recorded.values, recorded.interrupts
+                        emitter.emit(
+                            "run.started",
+                            {**started, self.kind: self.name, "resumed": False, "replayed": True},
+                        )
+                    else:
+                        if recorded is not None:
+                            inputs, resume_map = None, None  # it stopped midway: continue it
+                        final, interrupts = await self._invoke(
+                            opened,
+                            inputs,
+                            thread_id=thread_id,
+                            run_id=run_id,
+                            started=started,
+                            context=context,
+                            emitter=emitter,
+                            recursion_limit=recursion_limit,
+                            resume_map=resume_map,
+                            checkpoint_id=checkpoint_id,
+                        )
             for request in interrupts:
                 emitter.emit("approval.requested", request.to_dict(), agent=request.agent or None)
             outcome = finish(final, thread_id, run_id, interrupts)
@@ -161,6 +192,68 @@ class GraphRunner(ThreadStates):
             await emitter.aclose()
             if emitter.callback_error is not None:
                 raise emitter.callback_error
+
+    async def _invoke(
+        self,
+        opened: _Opened,
+        inputs: dict[str, Any] | None,
+        *,
+        thread_id: str,
+        run_id: str,
+        started: dict[str, Any],
+        context: Callable[[_Emitter], RunContext],
+        emitter: _Emitter,
+        recursion_limit: int,
+        resume_map: dict[str, Any] | None,
+        checkpoint_id: str | None,
+    ) -> tuple[dict[str, Any], list[ApprovalRequest]]:
+        config = thread_config(thread_id, checkpoint_id)
+        if checkpoint_id is not None:
+            await self._check_checkpoint(opened, thread_id, checkpoint_id)
+        fork = {"checkpoint_id": checkpoint_id} if checkpoint_id is not None else {}
+        emitter.emit(
+            "run.started", {**started, self.kind: self.name, "resumed": inputs is None, **fork}
+        )
+        calls = CallJournal(opened.journal, thread_id)
+        # A run that continues a thread may finish a step an earlier run began.
+        calls.used = inputs is None
+        run_context = replace(context(emitter), thread_id=thread_id, calls=calls)
+        config["recursion_limit"] = recursion_limit
+        config["metadata"] = {RUN_ID_KEY: run_id}
+        graph_input: Any = Command(resume=resume_map) if resume_map else inputs
+        final = await opened.graph.ainvoke(
+            graph_input, config, context=run_context, durability=self.durability
+        )
+        interrupts = requests_from_interrupts(final.pop("__interrupt__", ()), thread_id)
+        if not interrupts:
+            self._keep_latest(opened, thread_id, final)
+            if calls.used and final.get("stop_reason"):
+                await calls.clear()
+        return final, interrupts
+
+    async def _recorded(self, opened: _Opened, thread_id: str, run_id: str) -> _Recorded | None:
+        """What the store holds of run ``run_id`` on the thread (``None``: nothing)."""
+        found = None
+        async for item in opened.saver.alist(
+            thread_config(thread_id), filter={RUN_ID_KEY: run_id}, limit=1
+        ):
+            found = item
+        if found is None:
+            return None
+        snapshot = await opened.graph.aget_state(found.config)
+        interrupts = requests_from_interrupts(
+            [i for task in snapshot.tasks for i in task.interrupts], thread_id
+        )
+        half_done = any(task.result is not None for task in snapshot.tasks)
+        finished = (not snapshot.next and not half_done) or bool(interrupts)
+        latest = await opened.saver.aget_tuple(thread_config(thread_id))
+        is_latest = latest is not None and latest.config == found.config
+        if not finished and not is_latest:
+            raise ConfigurationError(
+                f"Run {run_id!r} on thread {thread_id!r} stopped midway, and other runs have "
+                "gone on on the thread since; it cannot be continued. Start a new run."
+            )
+        return _Recorded(dict(snapshot.values), interrupts, finished)
 
     @staticmethod
     def _keep_latest(opened: _Opened, thread_id: str, final: dict[str, Any]) -> None:
@@ -247,6 +340,29 @@ class GraphRunner(ThreadStates):
                     self._shared = _Opened(graph=graph, saver=saver, journal=journal)
             return self._shared
         loop = asyncio.get_running_loop()
+        opened = self._per_loop.get(loop)
+        if opened is not None:
+            return opened
+        # Runs that start together wait for one opening instead of each opening a pool.
+        opening = self._opening.get(loop)
+        if opening is None:
+            opening = self._opening[loop] = loop.create_future()
+            try:
+                opened = await self._open_in(loop)
+            except BaseException as exc:
+                del self._opening[loop]
+                if isinstance(exc, Exception):
+                    opening.set_exception(exc)
+                    opening.exception()  # marked retrieved; the waiters re-raise it
+                else:
+                    opening.cancel()
+                raise
+            del self._opening[loop]
+            opening.set_result(opened)
+            return opened
+        return await asyncio.shield(opening)
+
+    async def _open_in(self, loop: asyncio.AbstractEventLoop) -> _Opened:
         opened = self._per_loop.get(loop)
         if opened is None:
             stack = contextlib.AsyncExitStack()

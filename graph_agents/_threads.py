@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from langgraph.errors import InvalidUpdateError
 
 from .checkpoints import StateStoreLike, thread_lock
+from .checkpoints.errors import translating
 from .exceptions import ConfigurationError
 from .nodes.compile import thread_state_from_snapshot
 from .nodes.graph import OPERATOR_NODE
@@ -54,8 +55,9 @@ class ThreadStates:
     ) -> ThreadState | None:
         """The thread's latest checkpoint (or ``checkpoint_id``), or ``None`` when there
         is none."""
-        opened = await self._open()
-        snapshot = await opened.graph.aget_state(thread_config(thread_id, checkpoint_id))
+        with translating(self.store, "read the thread", thread_id=thread_id):
+            opened = await self._open()
+            snapshot = await opened.graph.aget_state(thread_config(thread_id, checkpoint_id))
         if not snapshot.created_at:
             return None
         return thread_state_from_snapshot(thread_id, snapshot)
@@ -64,13 +66,14 @@ class ThreadStates:
         self, thread_id: str, limit: int | None = None
     ) -> list[ThreadState]:
         """The thread's checkpoints, newest first (at most ``limit``)."""
-        opened = await self._open()
-        return [
-            thread_state_from_snapshot(thread_id, snapshot)
-            async for snapshot in opened.graph.aget_state_history(
-                thread_config(thread_id), limit=limit
-            )
-        ]
+        with translating(self.store, "read the thread's history", thread_id=thread_id):
+            opened = await self._open()
+            return [
+                thread_state_from_snapshot(thread_id, snapshot)
+                async for snapshot in opened.graph.aget_state_history(
+                    thread_config(thread_id), limit=limit
+                )
+            ]
 
     async def resumable(
         self, thread_id: str, *, check: Callable[[ThreadState], None] | None = None
@@ -86,6 +89,8 @@ class ThreadStates:
         if check is not None:
             check(snapshot)
         if not snapshot.next:
+            if snapshot.stop_reason is None and await self._half_done(thread_id):
+                return snapshot
             if snapshot.stop_reason is None:
                 raise ConfigurationError(
                     f"Thread {thread_id!r} has nothing left to run: its last run stopped "
@@ -99,6 +104,15 @@ class ThreadStates:
                 f"run(..., thread_id={thread_id!r})."
             )
         return snapshot
+
+    async def _half_done(self, thread_id: str) -> bool:
+        """Whether the latest checkpoint's step finished without its successor being
+        written (a crash, or a store failure, between the two): its tasks' writes are
+        stored, nothing is listed as next, and LangGraph continues from those writes."""
+        with translating(self.store, "read the thread", thread_id=thread_id):
+            opened = await self._open()
+            raw = await opened.graph.aget_state(thread_config(thread_id))
+        return any(task.result is not None for task in raw.tasks)
 
     async def existing(self, thread_id: str) -> ThreadState:
         """The thread's latest state.
@@ -128,35 +142,8 @@ class ThreadStates:
         """
         claim = self._claim(thread_id)
         try:
-            opened = await self._open()
-            async with thread_lock(self.store, opened.saver, thread_id):
-                config = thread_config(thread_id)
-                snapshot = await opened.graph.aget_state(config)
-                current = await self.existing(thread_id)
-                if current.interrupts:
-                    ids = ", ".join(repr(r.id) for r in current.interrupts)
-                    raise ConfigurationError(
-                        f"Thread {thread_id!r} waits for approval ({ids}); answer it first "
-                        f"with resume({thread_id!r}, approve=..., feedback=...) (an approval "
-                        "may also edit the call's arguments), then update its state."
-                    )
-                finished = sorted({t.name for t in snapshot.tasks if t.result is not None})
-                if finished:
-                    raise ConfigurationError(
-                        f"Thread {thread_id!r} stopped in the middle of a step whose "
-                        f"parallel work partly finished ({', '.join(finished)}); updating "
-                        "its state now would run that work again. Resume it first "
-                        f"(resume({thread_id!r})), then update its state."
-                    )
-                as_node = OPERATOR_NODE if not snapshot.next else None
-                try:
-                    await opened.graph.aupdate_state(config, values, as_node=as_node)
-                except InvalidUpdateError as exc:
-                    raise ConfigurationError(
-                        f"Cannot update thread {thread_id!r} where it stopped ({exc}); "
-                        f"resume it first (resume({thread_id!r})), then update its state."
-                    ) from exc
-                updated = await self.existing(thread_id)
+            with translating(self.store, "update the thread", thread_id=thread_id):
+                updated, current = await self._update(thread_id, values)
         finally:
             self._release(claim)
         if updated.next != current.next:
@@ -166,3 +153,37 @@ class ThreadStates:
                 f"resume({thread_id!r}, checkpoint_id={current.checkpoint_id!r})."
             )
         return updated
+
+    async def _update(
+        self, thread_id: str, values: dict[str, Any]
+    ) -> tuple[ThreadState, ThreadState]:
+        opened = await self._open()
+        async with thread_lock(self.store, opened.saver, thread_id):
+            config = thread_config(thread_id)
+            snapshot = await opened.graph.aget_state(config)
+            current = await self.existing(thread_id)
+            if current.interrupts:
+                ids = ", ".join(repr(r.id) for r in current.interrupts)
+                raise ConfigurationError(
+                    f"Thread {thread_id!r} waits for approval ({ids}); answer it first "
+                    f"with resume({thread_id!r}, approve=..., feedback=...) (an approval "
+                    "may also edit the call's arguments), then update its state."
+                )
+            finished = sorted({t.name for t in snapshot.tasks if t.result is not None})
+            if finished:
+                raise ConfigurationError(
+                    f"Thread {thread_id!r} stopped in the middle of a step whose "
+                    f"parallel work partly finished ({', '.join(finished)}); updating "
+                    "its state now would run that work again. Resume it first "
+                    f"(resume({thread_id!r})), then update its state."
+                )
+            as_node = OPERATOR_NODE if not snapshot.next else None
+            try:
+                await opened.graph.aupdate_state(config, values, as_node=as_node)
+            except InvalidUpdateError as exc:
+                raise ConfigurationError(
+                    f"Cannot update thread {thread_id!r} where it stopped ({exc}); "
+                    f"resume it first (resume({thread_id!r})), then update its state."
+                ) from exc
+            updated = await self.existing(thread_id)
+        return updated, current

@@ -133,7 +133,13 @@ class StoreError(GraphAgentsError):
     Attributes:
         store: The store, as the user configured it (``repr``), when known.
         operation: What was being done: ``"load"``, ``"save"``, ...
-        retry_safe: Whether calling again can succeed without changing anything.
+        retry_safe: Whether making the same call again is safe: it can succeed, and it
+            repeats nothing that already happened.
+        written: For a failed run, whether any of its checkpoints were stored (then
+            ``resume(thread_id)`` continues it); ``None`` when no run was going on.
+
+    A database failure (PostgreSQL, SQLite) is always raised as a ``StoreError`` with the
+    driver's exception as its ``__cause__``; the store is named without its password.
     """
 
     def __init__(
@@ -143,8 +149,10 @@ class StoreError(GraphAgentsError):
         store: str | None = None,
         operation: str | None = None,
         retry_safe: bool = False,
+        written: bool | None = None,
     ):
         super().__init__(message)
         self.store = store
         self.operation = operation
         self.retry_safe = retry_safe
+        self.written = written

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._checks import check_int
-from ._facade import RunnerFacade
+from ._facade import RunnerFacade, check_run_args
 from ._runner import GraphRunner, Outcome, run_sync
 from .agent import Agent
 from .approval import Approval, ApprovalRequest
@@ -100,6 +100,7 @@ class Network(RunnerFacade):
         thread_id: str | None = None,
         stream_callback: StreamCallback | None = None,
         checkpoint_id: str | None = None,
+        run_id: str | None = None,
     ) -> RunResult:
         """Run the network on ``query`` until it answers, or pauses for an approval.
 
@@ -111,6 +112,10 @@ class Network(RunnerFacade):
             checkpoint_id: Fork the thread: run ``query`` on the thread as it was at this
                 earlier checkpoint (from ``get_state_history``). The history after it
                 stays as it was; the thread continues from the fork.
+            run_id: An idempotency key for this request (needs ``thread_id``). Calling
+                again with the same key returns the run's recorded result when it
+                finished, without running any model or tool again, and continues it
+                when it stopped midway (a crash, a store failure).
 
         Returns:
             The result; ``stop_reason="interrupted"`` with ``interrupts`` when a call
@@ -120,13 +125,12 @@ class Network(RunnerFacade):
             ConcurrentRunError: another run on ``thread_id`` is in progress.
             RoutingError: the router failed or chose an unknown agent.
             ModelProviderError: a model call failed for a reason retrying cannot fix.
-            ConfigurationError: ``checkpoint_id`` is given without ``thread_id``, or is
-                not a checkpoint of the thread.
+            ConfigurationError: ``checkpoint_id`` or ``run_id`` is given without
+                ``thread_id``, or ``checkpoint_id`` is not a checkpoint of the thread.
+            StoreError: the state store failed; it says whether the run wrote anything
+                and whether calling again is safe.
         """
-        if checkpoint_id is not None and thread_id is None:
-            raise ConfigurationError(
-                f"run(checkpoint_id={checkpoint_id!r}) needs the thread_id it belongs to."
-            )
+        check_run_args(thread_id, checkpoint_id, run_id)
         return await self._execute(
             self._input(query),
             query=query,
@@ -135,6 +139,7 @@ class Network(RunnerFacade):
             callback=stream_callback,
             queue=None,
             checkpoint_id=checkpoint_id,
+            run_id=run_id,
         )
 
     async def resume(
@@ -213,6 +218,7 @@ class Network(RunnerFacade):
         max_iterations: int | None = None,
         thread_id: str | None = None,
         stream_callback: StreamCallback | None = None,
+        run_id: str | None = None,
     ) -> RunResult:
         """`run`, for code outside an event loop.
 
@@ -227,6 +233,7 @@ class Network(RunnerFacade):
                     max_iterations=max_iterations,
                     thread_id=thread_id,
                     stream_callback=stream_callback,
+                    run_id=run_id,
                 )
             finally:
                 await self.aclose()
@@ -239,12 +246,15 @@ class Network(RunnerFacade):
         *,
         max_iterations: int | None = None,
         thread_id: str | None = None,
+        run_id: str | None = None,
     ) -> AsyncIterator[Event]:
         """Run the network and yield its events as they happen.
 
         The last event is ``run.completed`` (its data holds the result's fields) or
-        ``run.failed``, after which the run's exception is raised.
+        ``run.failed``, after which the run's exception is raised. ``run_id`` is as
+        for `run`.
         """
+        check_run_args(thread_id, None, run_id)
         inputs = self._input(query)
         iterations = self._iterations(max_iterations)
 
@@ -256,6 +266,7 @@ class Network(RunnerFacade):
                 thread_id=thread_id or str(uuid.uuid4()),
                 callback=None,
                 queue=queue,
+                run_id=run_id,
             )
 
         return self._runner.stream(start)
@@ -299,6 +310,7 @@ class Network(RunnerFacade):
         queue: asyncio.Queue[Event] | None,
         resume_map: dict[str, Any] | None = None,
         checkpoint_id: str | None = None,
+        run_id: str | None = None,
     ) -> RunResult:
         iterations = max_iterations
         tracker = TurnTracker(self._router) if self._router is not None else None
@@ -338,6 +350,7 @@ class Network(RunnerFacade):
             on_end=on_end,
             resume_map=resume_map,
             checkpoint_id=checkpoint_id,
+            run_id=run_id,
         )
         return result
 

@@ -12,14 +12,14 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal
 
-from ._facade import RunnerFacade
+from ._facade import RunnerFacade, check_run_args
 from ._runner import GraphRunner, Outcome, run_sync
 from ._secrets import reveal_state
 from .agent import Agent
 from .approval import Approval, ApprovalRequest
 from .checkpoints import Durability, StateStoreLike, make_policy
 from .events import Event, StreamCallback, _Emitter
-from .exceptions import ConfigurationError, WorkflowError
+from .exceptions import WorkflowError
 from .models import ModelProvider, RetryPolicy
 from .nodes import RunContext
 from .nodes.workflow import CompiledStep, Reviver, build_workflow_graph, to_jsonable, workflow_input
@@ -128,29 +128,30 @@ class Workflow(RunnerFacade):
         thread_id: str | None = None,
         stream_callback: StreamCallback | None = None,
         checkpoint_id: str | None = None,
+        run_id: str | None = None,
     ) -> WorkflowResult:
         """Run every step with ``inputs`` (template values, also put into state).
 
         ``checkpoint_id`` forks the thread: the run starts from that earlier checkpoint
         and the history after it stays as it was. A step whose agent asks for approval
-        pauses the run: the result has ``stop_reason="interrupted"``.
+        pauses the run: the result has ``stop_reason="interrupted"``. ``run_id`` is an
+        idempotency key, as for `Network.run`.
 
         Raises:
             WorkflowError: a required input is missing, or a step failed.
             ConcurrentRunError: another run on ``thread_id`` is in progress.
-            ConfigurationError: ``checkpoint_id`` without ``thread_id``, or not one of its
-                checkpoints.
+            ConfigurationError: ``checkpoint_id`` or ``run_id`` without ``thread_id``, or
+                ``checkpoint_id`` is not one of its checkpoints.
+            StoreError: the state store failed (see `Network.run`).
         """
-        if checkpoint_id is not None and thread_id is None:
-            raise ConfigurationError(
-                f"run(checkpoint_id={checkpoint_id!r}) needs the thread_id it belongs to."
-            )
+        check_run_args(thread_id, checkpoint_id, run_id)
         return await self._execute(
             self._input(inputs),
             thread_id=thread_id or str(uuid.uuid4()),
             callback=stream_callback,
             queue=None,
             checkpoint_id=checkpoint_id,
+            run_id=run_id,
         )
 
     async def resume(
@@ -196,27 +197,40 @@ class Workflow(RunnerFacade):
         return next((t for t in agent.tool_list if t.name == request.tool), None)
 
     def run_sync(
-        self, inputs: Mapping[str, Any] | None = None, *, thread_id: str | None = None
+        self,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        thread_id: str | None = None,
+        run_id: str | None = None,
     ) -> WorkflowResult:
         """`run`, for code outside an event loop."""
 
         async def main() -> WorkflowResult:
             try:
-                return await self.run(inputs, thread_id=thread_id)
+                return await self.run(inputs, thread_id=thread_id, run_id=run_id)
             finally:
                 await self.aclose()
 
         return run_sync("Workflow", main)
 
     def stream(
-        self, inputs: Mapping[str, Any] | None = None, *, thread_id: str | None = None
+        self,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        thread_id: str | None = None,
+        run_id: str | None = None,
     ) -> AsyncIterator[Event]:
-        """Run the workflow and yield its events as they happen."""
+        """Run the workflow and yield its events as they happen (``run_id``: see `run`)."""
+        check_run_args(thread_id, None, run_id)
         start_inputs = self._input(inputs)
 
         def start(queue: asyncio.Queue[Event]) -> Any:
             return self._execute(
-                start_inputs, thread_id=thread_id or str(uuid.uuid4()), callback=None, queue=queue
+                start_inputs,
+                thread_id=thread_id or str(uuid.uuid4()),
+                callback=None,
+                queue=queue,
+                run_id=run_id,
             )
 
         return self._runner.stream(start)
@@ -245,6 +259,7 @@ class Workflow(RunnerFacade):
         queue: asyncio.Queue[Event] | None,
         resume_map: dict[str, Any] | None = None,
         checkpoint_id: str | None = None,
+        run_id: str | None = None,
     ) -> WorkflowResult:
         def context(emitter: _Emitter) -> RunContext:
             return RunContext(emitter=emitter, max_iterations=10_000)
@@ -290,6 +305,7 @@ class Workflow(RunnerFacade):
             queue=queue,
             resume_map=resume_map,
             checkpoint_id=checkpoint_id,
+            run_id=run_id,
         )
         return result
 

@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import BaseMessage
 
-from graph_agents import Agent, ConcurrentRunError, ModelProviderError, SharedState, create_network
+from graph_agents import (
+    Agent,
+    ConcurrentRunError,
+    ModelProviderError,
+    SharedState,
+    SqliteStateStore,
+    create_network,
+)
 from graph_agents.testing import ScriptedModel, ScriptedResponse, ToolCall
 
 from .thread_worker import build
@@ -154,3 +161,21 @@ async def test_resume_after_a_model_failure_repeats_no_completed_tool(state_stor
     assert result.output == "Charged 5."
     assert [m.type for m in result.messages] == ["human", "ai", "tool", "ai"]
     assert len(model.calls) == 3
+
+
+async def test_sqlite_lock_files_go_when_their_run_ends(tmp_path: Path) -> None:
+    from graph_agents.checkpoints.locks import _file_lock
+
+    database = tmp_path / "threads.sqlite"
+    network = create_network(
+        agents=[Agent("A", model=ScriptedModel(responder=lambda m: "ok"))],
+        state_store=SqliteStateStore(database),
+    )
+    async with network:
+        for thread in ("one", "two", "three"):
+            await network.run("hi", thread_id=thread)
+    assert list((tmp_path / "threads.sqlite.locks").iterdir()) == []
+    # Removing the file on release keeps the lock: while it is held, it excludes.
+    with _file_lock(database, "t"), pytest.raises(ConcurrentRunError), _file_lock(database, "t"):
+        pass
+    assert list((tmp_path / "threads.sqlite.locks").iterdir()) == []

@@ -21,7 +21,6 @@ your own saver     ``sync``    assumed durable
 from __future__ import annotations
 
 import contextlib
-import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,10 +31,12 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from ..exceptions import ConfigurationError
 from ..state import InMemoryStateStore, PostgresStateStore, SqliteStateStore
+from .errors import is_store_failure, store_error
 from .journal import MemoryJournal, PostgresJournal, SqliteJournal, ToolJournal
 from .lean import LatestValues, lean_saver
 from .locks import thread_lock
-from .serde import Primitive, encryption_key, make_serializer
+from .postgres import fenced_saver_class, shared_connections
+from .serde import encryption_key, make_serializer
 
 __all__ = [
     "CheckpointPolicy",
@@ -152,9 +153,7 @@ async def open_journal(store: StateStoreLike, saver: BaseCheckpointSaver[str]) -
     if isinstance(store, SqliteStateStore):
         return SqliteJournal(saver)
     if isinstance(store, PostgresStateStore):
-        journal = PostgresJournal(saver)
-        await journal.setup()
-        return journal
+        return PostgresJournal(saver)  # its table is set up with the checkpoints
     return MemoryJournal()
 
 
@@ -185,71 +184,28 @@ async def _open_postgres(
     store: PostgresStateStore, serde: Any, *, encrypted: bool
 ) -> AsyncIterator[BaseCheckpointSaver[str]]:
     try:
-        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-        from psycopg.rows import dict_row
-        from psycopg_pool import AsyncConnectionPool
+        import psycopg  # noqa: F401
+        import psycopg_pool  # noqa: F401
+        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver  # noqa: F401
     except ImportError as exc:
         raise ConfigurationError(
             "PostgresStateStore needs the 'postgres' extra: pip install 'graph-agents[postgres]'."
         ) from exc
-    pool = AsyncConnectionPool(
-        store.dsn,
-        min_size=1,
-        max_size=store.pool_size,
-        open=False,
-        kwargs={"autocommit": True, "prepare_threshold": None, "row_factory": dict_row},
-    )
+    opened = False
     try:
-        await pool.open(wait=True, timeout=10)
+        async with shared_connections(store.dsn, store.pool_size) as connections:
+            saver_class = lean_saver(fenced_saver_class(encrypted=encrypted))
+            saver = _lean(saver_class(connections.pool, serde=serde))
+            saver.connections = connections
+            await connections.ensure_setup(saver.setup, PostgresJournal(saver).setup)
+            opened = True
+            yield saver
     except Exception as exc:
-        await pool.close()
-        raise ConfigurationError(
-            f"Cannot connect to PostgreSQL at {_redact(store.dsn)!r}: {exc}. Check the DSN and "
-            "that the server is running."
-        ) from exc
-    try:
-        saver_class = lean_saver(_encrypted_postgres_saver() if encrypted else AsyncPostgresSaver)
-        saver = _lean(saver_class(pool, serde=serde))
-        await saver.setup()
-        yield saver
-    finally:
-        await pool.close()
+        if not opened and (is_store_failure(exc) or isinstance(exc, OSError)):
+            raise store_error(exc, store, operation="connect") from exc
+        raise
 
 
 def _lean(saver: Any) -> Any:
     saver.latest = LatestValues()
     return saver
-
-
-@functools.cache
-def _encrypted_postgres_saver() -> Any:
-    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-
-    class EncryptedPostgresSaver(AsyncPostgresSaver):
-        """Stores plain values (text, numbers) as encrypted blobs too.
-
-        ``AsyncPostgresSaver`` keeps a checkpoint's plain channel values inline, as JSON
-        beside it, where no serializer sees them: the query and the answer would be
-        stored in clear text.
-        """
-
-        async def aput(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
-            values = {
-                key: Primitive(value)
-                if value is None or isinstance(value, (str, int, float, bool))
-                else value
-                for key, value in checkpoint["channel_values"].items()
-            }
-            boxed: Any = {**checkpoint, "channel_values": values}
-            return await super().aput(config, boxed, metadata, new_versions)
-
-    return EncryptedPostgresSaver
-
-
-def _redact(dsn: str) -> str:
-    if "@" in dsn and "://" in dsn:
-        scheme, rest = dsn.split("://", 1)
-        credentials, host = rest.rsplit("@", 1)
-        user = credentials.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}" if ":" in credentials else dsn
-    return dsn

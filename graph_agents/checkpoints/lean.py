@@ -12,16 +12,21 @@ Checkpoints never change once written, so a kept value is never stale: a thread 
 another process moved on asks for a newer checkpoint, misses, and loads from the store
 as usual. Only top-level checkpoints of finished runs are kept (the runner calls
 `LatestValues.keep`), for the most recently used threads.
+
+The same savers count the writes a run commits (`counting_writes`), so a failed run
+can say whether anything of it was stored.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any
 
-__all__ = ["LatestValues", "lean_saver"]
+__all__ = ["LatestValues", "WriteCount", "counting_writes", "lean_saver"]
 
 
 class LatestValues:
@@ -61,6 +66,35 @@ class LatestValues:
         return {channel: entry[1][channel] for channel in channels}
 
 
+class WriteCount:
+    """How many checkpoint writes (checkpoints and pending writes) a run committed."""
+
+    __slots__ = ("writes",)
+
+    def __init__(self) -> None:
+        self.writes = 0
+
+
+_WRITES: ContextVar[WriteCount | None] = ContextVar("graph_agents_writes", default=None)
+
+
+@contextlib.contextmanager
+def counting_writes() -> Iterator[WriteCount]:
+    """Count the writes the block's run (and the tasks it starts) commits."""
+    count = WriteCount()
+    token = _WRITES.set(count)
+    try:
+        yield count
+    finally:
+        _WRITES.reset(token)
+
+
+def _count_write() -> None:
+    count = _WRITES.get()
+    if count is not None:
+        count.writes += 1
+
+
 @functools.cache
 def lean_saver(base: type[Any]) -> type[Any]:
     """``base`` (a LangGraph saver class) answering history queries from `LatestValues`."""
@@ -72,7 +106,14 @@ def lean_saver(base: type[Any]) -> type[Any]:
             saved = await super().aput(config, checkpoint, metadata, new_versions)
             if not config["configurable"].get("checkpoint_ns", ""):
                 self.latest.put(str(config["configurable"]["thread_id"]), checkpoint["id"])
+            _count_write()
             return saved
+
+        async def aput_writes(
+            self, config: Any, writes: Any, task_id: str, task_path: str = ""
+        ) -> None:
+            await super().aput_writes(config, writes, task_id, task_path)
+            _count_write()
 
         async def aget_delta_channel_history(
             self, *, config: Any, channels: Sequence[str]

@@ -1,8 +1,10 @@
 """Per-thread run locks, so two runs never interleave on one thread.
 
 Within a process the network keeps a set of running threads. Across processes the lock
-lives with the store: an advisory lock in PostgreSQL, a ``flock`` on a lock file beside
-the SQLite database. In-memory stores are private to their process and need no more.
+lives with the store: in PostgreSQL an advisory lock on the process's lock connection
+plus a fenced lease row (`graph_agents.checkpoints.postgres`), which pins no pooled
+connection; beside a SQLite database a ``flock`` on a lock file, removed again when its
+run ends. In-memory stores are private to their process and need no more.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from ..exceptions import ConcurrentRunError
 from ..state import PostgresStateStore, SqliteStateStore
+from .postgres import holding
 
 __all__ = ["thread_lock"]
 
@@ -32,8 +35,13 @@ async def thread_lock(store: object, saver: Any, thread_id: str) -> AsyncIterato
         with _file_lock(Path(store.path), thread_id):
             yield
     elif isinstance(store, PostgresStateStore):
-        async with _advisory_lock(saver.conn, thread_id):
-            yield
+        connections = saver.connections
+        lease = await connections.acquire(thread_id)
+        try:
+            with holding(lease):
+                yield
+        finally:
+            await connections.release(lease)
     else:
         yield
 
@@ -51,32 +59,29 @@ def _file_lock(database: Path, thread_id: str) -> Any:
     folder = database.with_name(database.name + ".locks")
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(thread_id.encode()).hexdigest()[:32]
-    fd = os.open(folder / f"{digest}.lock", os.O_CREAT | os.O_RDWR, 0o600)
-    try:
+    path = folder / f"{digest}.lock"
+    while True:
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            os.close(fd)
             raise _busy(thread_id) from None
+        # The holder before us may have removed the file after we opened it: a lock on
+        # a removed file excludes nobody, so take the one on the file as it is now.
         try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
+            current = os.stat(path)
+        except FileNotFoundError:
+            os.close(fd)
+            continue
+        if os.fstat(fd).st_ino == current.st_ino:
+            break
         os.close(fd)
-
-
-@contextlib.asynccontextmanager
-async def _advisory_lock(pool: Any, thread_id: str) -> AsyncIterator[None]:
-    # Session-level advisory locks belong to the connection, so one is held out of the
-    # pool for the whole run and the lock is released on it.
-    async with pool.connection() as conn:
-        cursor = await conn.execute(
-            "SELECT pg_try_advisory_lock(hashtextextended(%s, 0)) AS locked", (thread_id,)
-        )
-        row = await cursor.fetchone()
-        if not row or not row["locked"]:
-            raise _busy(thread_id)
-        try:
-            yield
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (thread_id,))
+    try:
+        yield
+    finally:
+        # Removed while still locked: whoever opens the path next makes a new file.
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
