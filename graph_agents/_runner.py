@@ -19,14 +19,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from langgraph.types import Command
 
+from ._opening import Opened, StoreOpener
 from ._threads import ThreadStates, thread_config
 from .checkpoints import (
     CheckpointPolicy,
     StateStoreLike,
-    ToolJournal,
-    is_shareable_across_loops,
-    open_checkpointer,
-    open_journal,
     thread_lock,
 )
 from .checkpoints.errors import translating
@@ -54,16 +51,6 @@ RUN_ID_KEY = "graph_agents_run_id"
 Finish = Callable[[dict[str, Any], str, str, "list[ApprovalRequest]"], "Outcome"]
 
 
-@dataclass
-class _Opened:
-    graph: CompiledStateGraph[Any, Any, Any, Any]
-    saver: Any
-    journal: ToolJournal
-    closer: asyncio.Task[None] | None = None
-    """Closes the store connections when cancelled: by ``aclose()``, or by the event loop
-    itself when it shuts down (``asyncio.run`` cancels every task before it closes)."""
-
-
 @dataclass(frozen=True)
 class _Recorded:
     """A run the store already holds: its last values, and whether it ended."""
@@ -82,7 +69,7 @@ class Outcome:
     event: dict[str, Any]
 
 
-class GraphRunner(ThreadStates):
+class GraphRunner(StoreOpener, ThreadStates):
     """Runs one compiled graph against one state store; see the module docstring."""
 
     def __init__(
@@ -101,9 +88,9 @@ class GraphRunner(ThreadStates):
         self.durability = policy.durability_for(store)
         self._builder = builder
         self.graph: CompiledStateGraph[Any, Any, Any, Any] = builder.compile(name=name)
-        self._shared: _Opened | None = None
-        self._per_loop: dict[asyncio.AbstractEventLoop, _Opened] = {}
-        self._opening: dict[asyncio.AbstractEventLoop, asyncio.Future[_Opened]] = {}
+        self._shared: Opened | None = None
+        self._per_loop: dict[asyncio.AbstractEventLoop, Opened] = {}
+        self._opening: dict[asyncio.AbstractEventLoop, asyncio.Future[Opened]] = {}
         self._identity = store_identity(store, self)
 
     async def execute(
@@ -195,7 +182,7 @@ class GraphRunner(ThreadStates):
 
     async def _invoke(
         self,
-        opened: _Opened,
+        opened: Opened,
         inputs: dict[str, Any] | None,
         *,
         thread_id: str,
@@ -231,7 +218,7 @@ class GraphRunner(ThreadStates):
                 await calls.clear()
         return final, interrupts
 
-    async def _recorded(self, opened: _Opened, thread_id: str, run_id: str) -> _Recorded | None:
+    async def _recorded(self, opened: Opened, thread_id: str, run_id: str) -> _Recorded | None:
         """What the store holds of run ``run_id`` on the thread (``None``: nothing)."""
         found = None
         async for item in opened.saver.alist(
@@ -256,7 +243,7 @@ class GraphRunner(ThreadStates):
         return _Recorded(dict(snapshot.values), interrupts, finished)
 
     @staticmethod
-    def _keep_latest(opened: _Opened, thread_id: str, final: dict[str, Any]) -> None:
+    def _keep_latest(opened: Opened, thread_id: str, final: dict[str, Any]) -> None:
         # The run's final values are the lean channels' values at its last checkpoint:
         # the next run on the thread need not rebuild them from the store.
         latest = getattr(opened.saver, "latest", None)
@@ -284,7 +271,7 @@ class GraphRunner(ThreadStates):
         _RUNNING[claim] = self
         return claim
 
-    async def _check_checkpoint(self, opened: _Opened, thread_id: str, checkpoint_id: str) -> None:
+    async def _check_checkpoint(self, opened: Opened, thread_id: str, checkpoint_id: str) -> None:
         snapshot = await opened.graph.aget_state(thread_config(thread_id, checkpoint_id))
         if not snapshot.created_at:
             raise ConfigurationError(
@@ -322,75 +309,6 @@ class GraphRunner(ThreadStates):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-
-    async def aclose(self) -> None:
-        """Close the state store connections this event loop opened."""
-        opened = self._per_loop.pop(asyncio.get_running_loop(), None)
-        if opened is not None and opened.closer is not None:
-            opened.closer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await opened.closer
-
-    async def _open(self) -> _Opened:
-        if is_shareable_across_loops(self.store):
-            if self._shared is None:
-                async with open_checkpointer(self.store, self.policy) as saver:
-                    graph = self._builder.compile(checkpointer=saver, name=self.name)
-                    journal = await open_journal(self.store, saver)
-                    self._shared = _Opened(graph=graph, saver=saver, journal=journal)
-            return self._shared
-        loop = asyncio.get_running_loop()
-        opened = self._per_loop.get(loop)
-        if opened is not None:
-            return opened
-        # Runs that start together wait for one opening instead of each opening a pool.
-        opening = self._opening.get(loop)
-        if opening is None:
-            opening = self._opening[loop] = loop.create_future()
-            try:
-                opened = await self._open_in(loop)
-            except BaseException as exc:
-                del self._opening[loop]
-                if isinstance(exc, Exception):
-                    opening.set_exception(exc)
-                    opening.exception()  # marked retrieved; the waiters re-raise it
-                else:
-                    opening.cancel()
-                raise
-            del self._opening[loop]
-            opening.set_result(opened)
-            return opened
-        return await asyncio.shield(opening)
-
-    async def _open_in(self, loop: asyncio.AbstractEventLoop) -> _Opened:
-        opened = self._per_loop.get(loop)
-        if opened is None:
-            stack = contextlib.AsyncExitStack()
-            try:
-                saver = await stack.enter_async_context(open_checkpointer(self.store, self.policy))
-                journal = await open_journal(self.store, saver)
-            except BaseException:
-                await stack.aclose()
-                raise
-            graph = self._builder.compile(checkpointer=saver, name=self.name)
-            opened = _Opened(graph=graph, saver=saver, journal=journal)
-            # A script that never calls aclose() still closes its connections cleanly:
-            # the loop cancels this task at shutdown, before it closes itself, and the
-            # task closes them then (otherwise the loop would finalise the open async
-            # generators after the fact, and print tracebacks).
-            opened.closer = loop.create_task(self._close_when_cancelled(loop, opened, stack))
-            self._per_loop[loop] = opened
-        return opened
-
-    async def _close_when_cancelled(
-        self, loop: asyncio.AbstractEventLoop, opened: _Opened, stack: contextlib.AsyncExitStack
-    ) -> None:
-        try:
-            await asyncio.Event().wait()
-        finally:
-            if self._per_loop.get(loop) is opened:
-                del self._per_loop[loop]
-            await stack.aclose()
 
 
 _RUNNING: dict[tuple[object, str], GraphRunner] = {}

@@ -20,7 +20,7 @@ from .nodes.graph import OPERATOR_NODE
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
 
-    from ._runner import _Opened
+    from ._opening import Opened
     from .result import ThreadState
 
 __all__ = ["ThreadStates", "thread_config"]
@@ -41,7 +41,7 @@ class ThreadStates:
     kind: str
     store: StateStoreLike
 
-    async def _open(self) -> _Opened:
+    async def _open(self) -> Opened:
         raise NotImplementedError
 
     def _claim(self, thread_id: str) -> tuple[object, str]:

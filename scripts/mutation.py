@@ -93,6 +93,7 @@ APPROVAL_TESTS = [
     "tests/test_time_travel.py",
 ]
 CHECKPOINT_TESTS = [
+    "tests/faults/test_postgres_faults.py",
     "tests/test_checkpoint_security.py",
     "tests/test_lean_checkpoints.py",
     "tests/test_conformance.py",

@@ -140,17 +140,18 @@ async def test_invoke_outside_a_run_needs_a_context() -> None:
 async def test_the_journal_clears_only_the_finished_thread(state_store: object) -> None:
     from graph_agents.checkpoints import open_checkpointer, open_journal
 
+    a, b, c = (f"{name}-{uuid.uuid4()}" for name in "abc")
     async with open_checkpointer(state_store) as saver:  # type: ignore[arg-type]
         journal = await open_journal(state_store, saver)  # type: ignore[arg-type]
-        for thread in ("a", "b", "c"):
+        for thread in (a, b, c):
             assert await journal.begin(thread, "k1") == 1
             await journal.record(thread, "k1", f"done in {thread}")
-        assert await journal.begin("b", "k1") == 2
-        await journal.clear("b")
-        assert await journal.finished("a", ["k1", "k2"]) == {"k1": "done in a"}
-        assert await journal.finished("b", ["k1"]) == {}
-        assert await journal.finished("c", ["k1"]) == {"k1": "done in c"}
-        assert await journal.begin("b", "k1") == 1
-        assert await journal.begin("a", "k1") == 2
-        for thread in ("a", "c"):
+        assert await journal.begin(b, "k1") == 2
+        await journal.clear(b)
+        assert await journal.finished(a, ["k1", "k2"]) == {"k1": f"done in {a}"}
+        assert await journal.finished(b, ["k1"]) == {}
+        assert await journal.finished(c, ["k1"]) == {"k1": f"done in {c}"}
+        assert await journal.begin(b, "k1") == 1
+        assert await journal.begin(a, "k1") == 2
+        for thread in (a, b, c):
             await journal.clear(thread)

@@ -35,7 +35,8 @@ from .errors import is_store_failure, store_error
 from .journal import MemoryJournal, PostgresJournal, SqliteJournal, ToolJournal
 from .lean import LatestValues, lean_saver
 from .locks import thread_lock
-from .postgres import fenced_saver_class, shared_connections
+from .postgres import shared_connections
+from .saver import fenced_saver_class
 from .serde import encryption_key, make_serializer
 
 __all__ = [

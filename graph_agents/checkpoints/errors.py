@@ -47,7 +47,9 @@ def describe_store(store: object) -> str:
 
 def is_store_failure(exc: BaseException) -> bool:
     """Whether ``exc`` comes from a database driver (and should be a `StoreError`)."""
-    if isinstance(exc, sqlite3.Error):
+    from .postgres import LockLost
+
+    if isinstance(exc, sqlite3.Error | LockLost):
         return True
     try:
         import psycopg
@@ -57,9 +59,9 @@ def is_store_failure(exc: BaseException) -> bool:
 
 
 def _lease_lost(exc: BaseException) -> bool:
-    from .postgres import LEASE_LOST, LOCK_LOST
+    from .postgres import LEASE_LOST, LockLost
 
-    return getattr(exc, "sqlstate", None) in (LEASE_LOST, LOCK_LOST)
+    return isinstance(exc, LockLost) or getattr(exc, "sqlstate", None) == LEASE_LOST
 
 
 def store_error(

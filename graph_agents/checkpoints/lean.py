@@ -72,7 +72,7 @@ class WriteCount:
     __slots__ = ("writes",)
 
     def __init__(self) -> None:
-        self.writes = 0
+        self.writes: int = 0
 
 
 _WRITES: ContextVar[WriteCount | None] = ContextVar("graph_agents_writes", default=None)

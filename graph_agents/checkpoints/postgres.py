@@ -13,25 +13,24 @@ lock connection (one connection for all of the process's runs), plus a row in
 a holder dies, PostgreSQL ends its session and frees the lock at once, so the next run
 takes the thread over without waiting out a lease.
 
-**Fencing.** Every checkpoint write runs in one transaction that first calls
-``graph_agents_check_lease``: the lease row must still carry the run's owner and fence
-(it is read ``FOR SHARE``, so a takeover waits until the write commits) and the advisory
-lock must still be held by the run's lock connection. A run whose lock connection died,
-or whose thread another process took over, therefore cannot write another checkpoint:
-its next write fails with `LEASE_LOST` and the run stops. A takeover reads the thread
-only after its fence update, so it always sees every write the old holder committed:
-a thread's history never forks.
+**Fencing.** Every checkpoint write is one statement conditional on
+``graph_agents_holds_lease``: the lease row must still carry the run's owner and fence.
+Each write holds a shared advisory lock of the thread until it commits and a takeover
+updates the fence under the exclusive one, so the update waits for writes in flight,
+and a takeover reads the thread only after that update: it sees every write the old
+holder committed, and the old holder's later writes fail (`LEASE_LOST`). A thread's
+history never forks. Before each write the run also checks, without a round trip, that
+its lock connection lives; when it has died, the run takes its lock back on a new one
+if no other run has taken the thread meanwhile (the fence is unchanged), and otherwise
+stops with `LockLost` before writing anything more.
 
-**Throughput.** LangGraph's ``AsyncPostgresSaver`` runs every operation behind one
-``asyncio.Lock`` per saver (langgraph issue 7259), even with a pool. `FencedPostgresSaver`
-does not take it: the pool itself bounds the concurrency.
+The saver itself is in `graph_agents.checkpoints.saver`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import hashlib
 import logging
 import select
@@ -43,25 +42,22 @@ from typing import Any
 
 from ..exceptions import ConcurrentRunError
 from .errors import redact
-from .serde import Primitive
 
 __all__ = [
     "LEASE_LOST",
     "Lease",
+    "LockLost",
     "PostgresConnections",
     "current_lease",
-    "fenced_saver_class",
     "holding",
     "shared_connections",
 ]
 
-logger = logging.getLogger("graph_agents.checkpoints")
+logger: logging.Logger = logging.getLogger("graph_agents.checkpoints")
 
 LEASES = "graph_agents_thread_leases"
 LEASE_LOST = "GA001"
 """The SQLSTATE a fenced write fails with when another run took its thread over."""
-LOCK_LOST = "GA002"
-"""The SQLSTATE a fenced write fails with when its lock connection's session ended."""
 
 _SETUP_KEY = -0x67615F7365747570  # "ga_setup": serializes schema set-up across processes
 
@@ -72,30 +68,31 @@ CREATE TABLE IF NOT EXISTS {LEASES} (
     fence BIGINT NOT NULL,
     acquired_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
-CREATE OR REPLACE FUNCTION graph_agents_check_lease(
-    p_thread TEXT, p_owner TEXT, p_fence BIGINT, p_pid INTEGER, p_class OID, p_obj OID
-) RETURNS VOID LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION graph_agents_holds_lease(
+    p_thread TEXT, p_owner TEXT, p_fence BIGINT, p_hi INTEGER, p_lo INTEGER
+) RETURNS BOOLEAN LANGUAGE plpgsql AS $$
 BEGIN
+    -- Shared with every other write of the thread, exclusive against a takeover's
+    -- fence update (see _ACQUIRE_SQL): held until this write commits. An advisory lock
+    -- lives in memory; a row lock (FOR SHARE) would write the lease row every time.
+    PERFORM pg_advisory_xact_lock_shared(p_hi, p_lo);
     PERFORM 1 FROM {LEASES}
-        WHERE thread_id = p_thread AND owner = p_owner AND fence = p_fence FOR SHARE;
+        WHERE thread_id = p_thread AND owner = p_owner AND fence = p_fence;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'graph_agents: this run no longer holds its thread (taken over)'
             USING ERRCODE = '{LEASE_LOST}';
     END IF;
-    PERFORM 1 FROM pg_locks
-        WHERE locktype = 'advisory' AND pid = p_pid AND classid = p_class
-          AND objid = p_obj AND objsubid = 1 AND granted;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'graph_agents: this run no longer holds its thread (lock connection lost)'
-            USING ERRCODE = '{LOCK_LOST}';
-    END IF;
+    RETURN TRUE;
 END $$;
 """
 
 _ACQUIRE_SQL = f"""
-WITH locked AS (SELECT pg_try_advisory_lock(%(key)s) AS ok)
+WITH locked AS (SELECT pg_try_advisory_lock(%(key)s) AS ok),
+drained AS (
+    SELECT pg_advisory_xact_lock(%(hi)s, %(lo)s) FROM locked WHERE locked.ok
+)
 INSERT INTO {LEASES} (thread_id, owner, fence)
-SELECT %(thread)s, %(owner)s, 1 FROM locked WHERE locked.ok
+SELECT %(thread)s, %(owner)s, 1 FROM locked, drained WHERE locked.ok
 ON CONFLICT (thread_id) DO UPDATE
     SET owner = excluded.owner, fence = {LEASES}.fence + 1, acquired_at = now()
 RETURNING fence, pg_backend_pid() AS pid
@@ -116,6 +113,13 @@ SELECT pg_advisory_unlock(%(key)s) AS released
 """
 
 
+def _halves(key: int) -> tuple[int, int]:
+    """``key`` as the two signed 32-bit halves of the fence's (int, int) advisory lock, a
+    key space apart from the thread lock's bigint one."""
+    low = key & 0xFFFFFFFF
+    return key >> 32, low - (1 << 32) if low >= 1 << 31 else low
+
+
 def _lock_key(thread_id: str) -> int:
     digest = hashlib.blake2b(thread_id.encode(), digest_size=8, person=b"ga-lock").digest()
     return int.from_bytes(digest, "big", signed=True)
@@ -134,16 +138,13 @@ class Lease:
     recovering: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False, compare=False)
 
     def check_params(self) -> tuple[Any, ...]:
-        """The arguments of ``graph_agents_check_lease`` for this lease."""
-        unsigned = self.key & 0xFFFFFFFFFFFFFFFF
-        return (
-            self.thread_id,
-            self.owner,
-            self.fence,
-            self.pid,
-            unsigned >> 32,
-            unsigned & 0xFFFFFFFF,
-        )
+        """The arguments of ``graph_agents_holds_lease`` for this lease."""
+        return (self.thread_id, self.owner, self.fence, *_halves(self.key))
+
+
+class LockLost(Exception):
+    """Raised instead of a write when the run's lock connection ended and another run
+    has taken the thread since (the library raises it as a `StoreError`)."""
 
 
 _LEASE: ContextVar[Lease | None] = ContextVar("graph_agents_lease", default=None)
@@ -198,7 +199,7 @@ class PostgresConnections:
             check=_check_connection,
             kwargs={
                 "autocommit": True,
-                "prepare_threshold": None,
+                "prepare_threshold": 0,
                 "row_factory": dict_row,
                 "application_name": "graph_agents",
             },
@@ -230,7 +231,7 @@ class PostgresConnections:
                 for step in steps:
                     await step()
                 async with self.pool.connection() as setup:
-                    await setup.execute(_LEASE_SQL)
+                    await setup.execute(_LEASE_SQL, prepare=False)
             finally:
                 with contextlib.suppress(Exception):
                     await conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_KEY,))
@@ -260,7 +261,9 @@ class PostgresConnections:
         """
         key = _lock_key(thread_id)
         owner = uuid.uuid4().hex
-        row = await self._locking(_ACQUIRE_SQL, {"key": key, "thread": thread_id, "owner": owner})
+        hi, lo = _halves(key)
+        params = {"key": key, "hi": hi, "lo": lo, "thread": thread_id, "owner": owner}
+        row = await self._locking(_ACQUIRE_SQL, params)
         if row is None:
             raise ConcurrentRunError(
                 f"Thread {thread_id!r} already has a run in progress in another process. "
@@ -302,6 +305,15 @@ class PostgresConnections:
                 type(exc).__name__,
                 exc,
             )
+
+    def lock_alive(self, lease: Lease) -> bool:
+        """Whether ``lease``'s lock connection is, as far as can be told without asking
+        the server, alive (a server that ended the session has closed its socket)."""
+        conn = self._lock_conn
+        if conn is None or conn.closed or conn.broken or conn.info.backend_pid != lease.pid:
+            return False
+        readable, _, _ = select.select([conn.pgconn.socket], [], [], 0)
+        return not readable
 
     async def recover(self, lease: Lease) -> bool:
         """After the lock connection's session ended, take ``lease``'s lock again on a new
@@ -382,108 +394,6 @@ async def shared_connections(dsn: str, pool_size: int) -> AsyncIterator[Postgres
         if connections.users == 0 and _SHARED.get(key) is connections:
             del _SHARED[key]
             await connections.close()
-
-
-@functools.cache
-def fenced_saver_class(*, encrypted: bool = False) -> Any:
-    """The saver class for graph_agents' Postgres stores (built on first use: the
-    ``postgres`` extra is optional)."""
-    import psycopg
-    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
-    from psycopg.rows import dict_row
-    from psycopg_pool import PoolTimeout
-
-    class FencedPostgresSaver(AsyncPostgresSaver):
-        """``AsyncPostgresSaver`` without its per-saver lock, with fenced writes.
-
-        Writes (``pipeline=True`` cursors: checkpoints, pending writes, deletions) run in
-        one transaction each, which first checks the run's `Lease` when it has one.
-        Checkpoint writes are upserts, so one that failed on a dropped connection (or a
-        dropped lock connection whose lock could be taken back) is made again, and so
-        are the reads a run starts with.
-        """
-
-        connections: PostgresConnections
-
-        @contextlib.asynccontextmanager
-        async def _cursor(self, *, pipeline: bool = False) -> AsyncIterator[Any]:
-            pool: Any = self.conn
-            async with pool.connection() as conn:
-                if not pipeline:
-                    async with conn.cursor(binary=True, row_factory=dict_row) as cur:
-                        yield cur
-                    return
-                lease = _LEASE.get()
-                async with (
-                    conn.pipeline(),
-                    conn.transaction(),
-                    conn.cursor(binary=True, row_factory=dict_row) as cur,
-                ):
-                    if lease is not None:
-                        await cur.execute(
-                            "SELECT graph_agents_check_lease(%s, %s, %s, %s, %s, %s)",
-                            lease.check_params(),
-                        )
-                    yield cur
-
-        async def aput(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
-            put = super().aput
-            return await self._retrying(lambda: put(config, checkpoint, metadata, new_versions))
-
-        async def aput_writes(
-            self, config: Any, writes: Any, task_id: str, task_path: str = ""
-        ) -> None:
-            put = super().aput_writes
-            await self._retrying(lambda: put(config, writes, task_id, task_path))
-
-        async def aget_tuple(self, config: Any) -> Any:
-            get = super().aget_tuple
-            return await self._retrying(lambda: get(config))
-
-        async def aget_delta_channel_history(self, *, config: Any, channels: Any) -> Any:
-            get = super().aget_delta_channel_history
-            return await self._retrying(lambda: get(config=config, channels=channels))
-
-        async def _retrying(self, operation: Callable[[], Awaitable[Any]]) -> Any:
-            """Run a read or a write (an idempotent upsert), again after a dropped
-            connection or lock connection, for about a second; never after a takeover."""
-            for delay in (0.05, 0.2, 0.75, None):
-                try:
-                    return await operation()
-                except psycopg.Error as exc:
-                    if delay is None or not await self._may_retry(exc):
-                        raise
-                await asyncio.sleep(delay)
-
-        async def _may_retry(self, exc: BaseException) -> bool:
-            state = getattr(exc, "sqlstate", None)
-            lease = _LEASE.get()
-            if state == LOCK_LOST and lease is not None:
-                return await self.connections.recover(lease)
-            return isinstance(exc, psycopg.OperationalError) and not isinstance(exc, PoolTimeout)
-
-    if not encrypted:
-        return FencedPostgresSaver
-
-    class EncryptedPostgresSaver(FencedPostgresSaver):
-        """Stores plain values (text, numbers) as encrypted blobs too.
-
-        ``AsyncPostgresSaver`` keeps a checkpoint's plain channel values inline, as JSON
-        beside it, where no serializer sees them: the query and the answer would be
-        stored in clear text.
-        """
-
-        async def aput(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
-            values = {
-                key: Primitive(value)
-                if value is None or isinstance(value, (str, int, float, bool))
-                else value
-                for key, value in checkpoint["channel_values"].items()
-            }
-            boxed: Any = {**checkpoint, "channel_values": values}
-            return await super().aput(config, boxed, metadata, new_versions)
-
-    return EncryptedPostgresSaver
 
 
 @contextlib.contextmanager
