@@ -39,6 +39,14 @@ def workload_process(dsn: str, *args: str) -> subprocess.Popen[str]:
     )
 
 
+def lease_fence(dsn: str, thread: str) -> int | None:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT fence FROM graph_agents_thread_leases WHERE thread_id = %s", (thread,)
+        ).fetchone()
+    return None if row is None else int(row[0])
+
+
 async def until(condition: Callable[[], bool]) -> None:
     """Wait (at most 10 s) until ``condition()`` holds."""
     async with asyncio.timeout(10):
@@ -84,7 +92,11 @@ async def test_concurrent_first_runs_open_one_pool_and_set_up_once(fresh_dsn: st
     async with net:
         results = await asyncio.gather(*(net.run("hi", thread_id=f"t{i}") for i in range(8)))
         assert {r.output for r in results} == {"filed hi"}
-        assert backends(fresh_dsn) == {"graph_agents": 3, "graph_agents lock": 1}
+        # One pool (at most its three connections) and one lock connection: eight pools
+        # would hold eight connections at least.
+        seen = backends(fresh_dsn)
+        assert seen["graph_agents lock"] == 1
+        assert 1 <= seen["graph_agents"] <= 3
 
 
 def test_three_processes_set_up_a_new_database_together(fresh_dsn: str) -> None:
@@ -127,8 +139,9 @@ async def test_new_runs_succeed_right_after_every_connection_died(fresh_dsn: str
     net = network(PostgresStateStore(fresh_dsn, pool_size=4))
     async with net:
         await asyncio.gather(*(net.run("warm", thread_id=f"w{i}") for i in range(4)))
-        assert backends(fresh_dsn)["graph_agents"] == 4
-        assert terminate_backends(fresh_dsn) == 5
+        open_now = sum(backends(fresh_dsn).values())
+        assert open_now >= 2
+        assert terminate_backends(fresh_dsn) == open_now
         for i in range(8):
             result = await net.run(f"after {i}", thread_id=f"n{i}")
             assert result.output == f"filed after {i}"
@@ -139,7 +152,7 @@ async def test_a_run_whose_lock_connection_dies_is_fenced_off(fresh_dsn: str) ->
     assert waiter.stdin is not None
     assert waiter.stdout is not None
     assert json.loads(await asyncio.to_thread(waiter.stdout.readline)) == {"ready": True}
-    net = network(PostgresStateStore(fresh_dsn), delay=0.5)
+    net = network(PostgresStateStore(fresh_dsn), delay=1.0)
     async with net:
         first = asyncio.ensure_future(net.run("from A", thread_id="shared"))
         await until(lambda: "graph_agents lock" in backends(fresh_dsn))
@@ -150,6 +163,9 @@ async def test_a_run_whose_lock_connection_dies_is_fenced_off(fresh_dsn: str) ->
         assert not first.done()
         holder = net._runner._per_loop[asyncio.get_running_loop()].saver.connections
         assert terminate_backends(fresh_dsn, pid=holder._lock_conn.info.backend_pid) == 1
+        # B takes the thread over (the fence moves on) while A still waits for its model.
+        await until(lambda: lease_fence(fresh_dsn, "shared") == 2)
+        assert not first.done()
         out, err = await asyncio.to_thread(waiter.communicate, timeout=60)
         assert json.loads(out.strip().splitlines()[-1]) == {
             "output": "filed from B",
