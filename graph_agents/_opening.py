@@ -10,6 +10,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ._once import fail
 from .checkpoints import (
     CheckpointPolicy,
     StateStoreLike,
@@ -76,11 +77,7 @@ class StoreOpener:
                 opened = await self._open_in(loop)
             except BaseException as exc:
                 del self._opening[loop]
-                if isinstance(exc, Exception):
-                    opening.set_exception(exc)
-                    opening.exception()  # marked retrieved; the waiters re-raise it
-                else:
-                    opening.cancel()
+                fail(opening, exc)
                 raise
             del self._opening[loop]
             opening.set_result(opened)

@@ -40,6 +40,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._once import fail
 from ..exceptions import ConcurrentRunError
 from .errors import redact
 
@@ -177,11 +178,7 @@ class PostgresConnections:
                 await self._open()
             except BaseException as exc:
                 failed, self._ready = self._ready, None
-                if isinstance(exc, Exception):
-                    failed.set_exception(exc)
-                    failed.exception()  # marked retrieved; the waiters re-raise it
-                else:
-                    failed.cancel()
+                fail(failed, exc)
                 raise
             self._ready.set_result(None)
             return
@@ -190,6 +187,10 @@ class PostgresConnections:
     async def _open(self) -> None:
         from psycopg.rows import dict_row
         from psycopg_pool import AsyncConnectionPool
+
+        # The lock connection first: a server that refuses connections fails this at
+        # once, where the pool would keep trying until its timeout.
+        await self._lock_connection()
 
         pool = AsyncConnectionPool(
             self.dsn,

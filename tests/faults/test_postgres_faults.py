@@ -225,6 +225,11 @@ async def test_a_store_that_cannot_be_reached_raises_a_store_error() -> None:
     assert isinstance(error.value.__cause__, psycopg.OperationalError)
     with pytest.raises(StoreError):
         await net.get_state("t")
+    # Runs that start together share one failed opening, and each is told.
+    failures = await asyncio.gather(
+        *(net.run("hi", thread_id=f"t{i}") for i in range(3)), return_exceptions=True
+    )
+    assert [type(f) for f in failures] == [StoreError] * 3
 
 
 async def test_the_saver_takes_no_global_lock(fresh_dsn: str) -> None:
