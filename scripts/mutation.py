@@ -102,6 +102,13 @@ CHECKPOINT_TESTS = [
     "tests/test_time_travel.py",
     "tests/test_approval.py",
 ]
+POSTGRES_MODULES = {
+    "graph_agents/checkpoints/postgres.py",
+    "graph_agents/checkpoints/saver.py",
+    "graph_agents/checkpoints/errors.py",
+}
+"""Mutants of these run with ``GRAPH_AGENTS_TEST_POSTGRES_DSN`` kept (when it is set)."""
+
 TESTS_FOR = {
     "graph_agents/routers/": ROUTER_TESTS,
     "graph_agents/state.py": ["tests/test_state.py", "tests/test_odd_text.py", *NODE_TESTS],
@@ -151,7 +158,9 @@ def run_tests() -> int:
     # pass Python's bytecode-cache check and run the original code: drop the cache.
     for cache in (ROOT / "graph_agents").rglob("__pycache__"):
         shutil.rmtree(cache, ignore_errors=True)
-    env = {k: v for k, v in os.environ.items() if k != "GRAPH_AGENTS_TEST_POSTGRES_DSN"}
+    # PostgreSQL tests are slow, so they run only for the modules that are about it.
+    postgres = any(path in POSTGRES_MODULES for path in changed)
+    env = {k: v for k, v in os.environ.items() if k != "GRAPH_AGENTS_TEST_POSTGRES_DSN" or postgres}
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests],
         cwd=ROOT,
