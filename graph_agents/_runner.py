@@ -221,9 +221,9 @@ class GraphRunner(StoreOpener, ThreadStates):
     async def _recorded(self, opened: Opened, thread_id: str, run_id: str) -> _Recorded | None:
         """What the store holds of run ``run_id`` on the thread (``None``: nothing)."""
         found = None
-        async for item in opened.saver.alist(
-            thread_config(thread_id), filter={RUN_ID_KEY: run_id}, limit=1
-        ):
+        # Top-level checkpoints only: a parallel branch's carry the run id too.
+        top: Any = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
+        async for item in opened.saver.alist(top, filter={RUN_ID_KEY: run_id}, limit=1):
             found = item
         if found is None:
             return None
