@@ -315,3 +315,23 @@ async def test_a_half_done_thread_resumes_without_repeating_its_tool(
         assert (result.stop_reason, result.output) == ("completed", "filed q")
         assert workload.NOTES == ["warm", "q"]
         exact_history(await values_of(net, "t"), ["q"])
+
+
+async def test_a_healthy_run_checks_its_lock_without_asking_the_server(
+    fresh_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graph_agents.checkpoints.postgres import PostgresConnections
+
+    recoveries: list[object] = []
+    recover = PostgresConnections.recover
+
+    async def counted(self: PostgresConnections, lease: Any) -> bool:
+        recoveries.append(lease)
+        return await recover(self, lease)
+
+    monkeypatch.setattr(PostgresConnections, "recover", counted)
+    net = network(PostgresStateStore(fresh_dsn))
+    async with net:
+        for i in range(3):
+            assert (await net.run(f"q{i}", thread_id="t")).output == f"filed q{i}"
+    assert recoveries == []
