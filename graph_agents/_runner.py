@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from langgraph.types import Command
 
 from ._opening import Opened, StoreOpener
-from ._threads import ThreadStates, thread_config
+from ._threads import ThreadStates, half_done, thread_config
 from .checkpoints import (
     CheckpointPolicy,
     StateStoreLike,
@@ -175,7 +175,7 @@ class GraphRunner(StoreOpener, ThreadStates):
         finally:
             if on_end is not None:
                 on_end(failed)
-            _RUNNING.pop(claim, None)
+            self._release(claim)
             await emitter.aclose()
             if emitter.callback_error is not None:
                 raise emitter.callback_error
@@ -231,8 +231,7 @@ class GraphRunner(StoreOpener, ThreadStates):
         interrupts = requests_from_interrupts(
             [i for task in snapshot.tasks for i in task.interrupts], thread_id
         )
-        half_done = any(task.result is not None for task in snapshot.tasks)
-        finished = (not snapshot.next and not half_done) or bool(interrupts)
+        finished = (not snapshot.next and not half_done(snapshot)) or bool(interrupts)
         latest = await opened.saver.aget_tuple(thread_config(thread_id))
         is_latest = latest is not None and latest.config == found.config
         if not finished and not is_latest:

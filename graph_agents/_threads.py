@@ -19,11 +19,12 @@ from .nodes.graph import OPERATOR_NODE
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
+    from langgraph.types import StateSnapshot
 
     from ._opening import Opened
     from .result import ThreadState
 
-__all__ = ["ThreadStates", "thread_config"]
+__all__ = ["ThreadStates", "half_done", "thread_config"]
 
 
 def thread_config(thread_id: str, checkpoint_id: str | None = None) -> RunnableConfig:
@@ -34,6 +35,12 @@ def thread_config(thread_id: str, checkpoint_id: str | None = None) -> RunnableC
     return {"configurable": configurable}
 
 
+def half_done(snapshot: StateSnapshot) -> bool:
+    """Whether tasks of ``snapshot``'s step finished (their writes are stored) although
+    the checkpoint after the step was not written: LangGraph continues from the writes."""
+    return any(task.result is not None for task in snapshot.tasks)
+
+
 class ThreadStates:
     """Thread state access for a runner; see the module docstring."""
 
@@ -41,14 +48,13 @@ class ThreadStates:
     kind: str
     store: StateStoreLike
 
-    async def _open(self) -> Opened:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by the runner this is mixed into
 
-    def _claim(self, thread_id: str) -> tuple[object, str]:
-        raise NotImplementedError
+        async def _open(self) -> Opened: ...
 
-    def _release(self, claim: tuple[object, str]) -> None:
-        raise NotImplementedError
+        def _claim(self, thread_id: str) -> tuple[object, str]: ...
+
+        def _release(self, claim: tuple[object, str]) -> None: ...
 
     async def get_state(
         self, thread_id: str, checkpoint_id: str | None = None
@@ -112,7 +118,7 @@ class ThreadStates:
         with translating(self.store, "read the thread", thread_id=thread_id):
             opened = await self._open()
             raw = await opened.graph.aget_state(thread_config(thread_id))
-        return any(task.result is not None for task in raw.tasks)
+        return half_done(raw)
 
     async def existing(self, thread_id: str) -> ThreadState:
         """The thread's latest state.

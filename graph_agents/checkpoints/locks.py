@@ -37,6 +37,8 @@ async def thread_lock(store: object, saver: Any, thread_id: str) -> AsyncIterato
     elif isinstance(store, PostgresStateStore):
         connections = saver.connections
         lease = await connections.acquire(thread_id)
+        if lease is None:
+            raise _busy(thread_id)
         try:
             with holding(lease):
                 yield

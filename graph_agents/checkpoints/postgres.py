@@ -41,7 +41,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._once import fail
-from ..exceptions import ConcurrentRunError
 from .errors import redact
 
 __all__ = [
@@ -253,11 +252,11 @@ class PostgresConnections:
                 )
             return conn
 
-    async def acquire(self, thread_id: str) -> Lease:
-        """Take ``thread_id``'s lock and lease.
+    async def acquire(self, thread_id: str) -> Lease | None:
+        """Take ``thread_id``'s lock and lease; ``None`` when another run (here or in
+        another process) holds it.
 
         Raises:
-            ConcurrentRunError: another run (here or in another process) holds it.
             psycopg.Error: the database failed twice in a row (the caller translates it).
         """
         key = _lock_key(thread_id)
@@ -266,11 +265,7 @@ class PostgresConnections:
         params = {"key": key, "hi": hi, "lo": lo, "thread": thread_id, "owner": owner}
         row = await self._locking(_ACQUIRE_SQL, params)
         if row is None:
-            raise ConcurrentRunError(
-                f"Thread {thread_id!r} already has a run in progress in another process. "
-                "Wait for it to finish, or use another thread_id.",
-                thread_id=thread_id,
-            )
+            return None
         return Lease(thread_id, owner, int(row["fence"]), int(row["pid"]), key)
 
     async def _locking(self, sql: str, params: dict[str, Any]) -> Any:
