@@ -47,7 +47,7 @@ def describe_store(store: object) -> str:
 
 def is_store_failure(exc: BaseException) -> bool:
     """Whether ``exc`` comes from a database driver (and should be a `StoreError`)."""
-    from .postgres import LockLost
+    from .leases import LockLost
 
     if isinstance(exc, sqlite3.Error | LockLost):
         return True
@@ -59,7 +59,7 @@ def is_store_failure(exc: BaseException) -> bool:
 
 
 def _lease_lost(exc: BaseException) -> bool:
-    from .postgres import LEASE_LOST, LockLost
+    from .leases import LEASE_LOST, LockLost
 
     return isinstance(exc, LockLost) or getattr(exc, "sqlstate", None) == LEASE_LOST
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..exceptions import ConcurrentRunError
 from ..state import PostgresStateStore, SqliteStateStore
-from .postgres import holding
+from .leases import holding
 
 __all__ = ["thread_lock"]
 

@@ -7,152 +7,38 @@ borrows a pooled connection only for the length of one statement group and never
 one while it waits for another, so any number of concurrent runs share the pool: they
 queue for it first come, first served, and complete.
 
-**Thread locks.** A run holds its thread through a session advisory lock on the shared
-lock connection (one connection for all of the process's runs), plus a row in
-``graph_agents_thread_leases`` whose ``fence`` grows by one with every acquisition. When
-a holder dies, PostgreSQL ends its session and frees the lock at once, so the next run
-takes the thread over without waiting out a lease.
-
-**Fencing.** Every checkpoint write is one statement conditional on
-``graph_agents_holds_lease``: the lease row must still carry the run's owner and fence.
-Each write holds a shared advisory lock of the thread until it commits and a takeover
-updates the fence under the exclusive one, so the update waits for writes in flight,
-and a takeover reads the thread only after that update: it sees every write the old
-holder committed, and the old holder's later writes fail (`LEASE_LOST`). A thread's
-history never forks. Before each write the run also checks, without a round trip, that
-its lock connection lives; when it has died, the run takes its lock back on a new one
-if no other run has taken the thread meanwhile (the fence is unchanged), and otherwise
-stops with `LockLost` before writing anything more.
-
-The saver itself is in `graph_agents.checkpoints.saver`.
+Thread locks, leases and fencing are in `graph_agents.checkpoints.leases`; the
+saver itself is in `graph_agents.checkpoints.saver`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import select
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._once import fail
 from .errors import redact
+from .leases import (
+    ACQUIRE_SQL,
+    LEASE_SETUP_SQL,
+    RECOVER_SQL,
+    RELEASE_SQL,
+    Lease,
+    halves,
+    lock_key,
+)
 
-__all__ = [
-    "LEASE_LOST",
-    "Lease",
-    "LockLost",
-    "PostgresConnections",
-    "current_lease",
-    "holding",
-    "shared_connections",
-]
+__all__ = ["PostgresConnections", "shared_connections"]
 
 logger: logging.Logger = logging.getLogger("graph_agents.checkpoints")
 
-LEASES = "graph_agents_thread_leases"
-LEASE_LOST = "GA001"
-"""The SQLSTATE a fenced write fails with when another run took its thread over."""
-
 _SETUP_KEY = -0x67615F7365747570  # "ga_setup": serializes schema set-up across processes
-
-_LEASE_SQL = f"""
-CREATE TABLE IF NOT EXISTS {LEASES} (
-    thread_id TEXT PRIMARY KEY,
-    owner TEXT,
-    fence BIGINT NOT NULL,
-    acquired_at TIMESTAMPTZ NOT NULL DEFAULT now()
-);
-CREATE OR REPLACE FUNCTION graph_agents_holds_lease(
-    p_thread TEXT, p_owner TEXT, p_fence BIGINT, p_hi INTEGER, p_lo INTEGER
-) RETURNS BOOLEAN LANGUAGE plpgsql AS $$
-BEGIN
-    -- Shared with every other write of the thread, exclusive against a takeover's
-    -- fence update (see _ACQUIRE_SQL): held until this write commits. An advisory lock
-    -- lives in memory; a row lock (FOR SHARE) would write the lease row every time.
-    PERFORM pg_advisory_xact_lock_shared(p_hi, p_lo);
-    PERFORM 1 FROM {LEASES}
-        WHERE thread_id = p_thread AND owner = p_owner AND fence = p_fence;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'graph_agents: this run no longer holds its thread (taken over)'
-            USING ERRCODE = '{LEASE_LOST}';
-    END IF;
-    RETURN TRUE;
-END $$;
-"""
-
-_ACQUIRE_SQL = f"""
-WITH locked AS (SELECT pg_try_advisory_lock(%(key)s) AS ok),
-drained AS (
-    SELECT pg_advisory_xact_lock(%(hi)s, %(lo)s) FROM locked WHERE locked.ok
-)
-INSERT INTO {LEASES} (thread_id, owner, fence)
-SELECT %(thread)s, %(owner)s, 1 FROM locked, drained WHERE locked.ok
-ON CONFLICT (thread_id) DO UPDATE
-    SET owner = excluded.owner, fence = {LEASES}.fence + 1, acquired_at = now()
-RETURNING fence, pg_backend_pid() AS pid
-"""
-
-_RECOVER_SQL = f"""
-WITH locked AS (SELECT pg_try_advisory_lock(%(key)s) AS ok)
-SELECT locked.ok AS locked, pg_backend_pid() AS pid,
-    (SELECT fence FROM {LEASES} WHERE thread_id = %(thread)s AND owner = %(owner)s) AS fence
-FROM locked
-"""
-
-_RELEASE_SQL = f"""
-WITH cleared AS (
-    UPDATE {LEASES} SET owner = NULL WHERE thread_id = %(thread)s AND owner = %(owner)s
-)
-SELECT pg_advisory_unlock(%(key)s) AS released
-"""
-
-
-def _halves(key: int) -> tuple[int, int]:
-    """``key`` as the two signed 32-bit halves of the fence's (int, int) advisory lock, a
-    key space apart from the thread lock's bigint one."""
-    low = key & 0xFFFFFFFF
-    return key >> 32, low - (1 << 32) if low >= 1 << 31 else low
-
-
-def _lock_key(thread_id: str) -> int:
-    digest = hashlib.blake2b(thread_id.encode(), digest_size=8, person=b"ga-lock").digest()
-    return int.from_bytes(digest, "big", signed=True)
-
-
-@dataclass
-class Lease:
-    """A run's hold on a thread: what its fenced writes prove they still have."""
-
-    thread_id: str
-    owner: str
-    fence: int
-    pid: int
-    """The backend pid of the lock connection that holds the advisory lock."""
-    key: int
-    recovering: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False, compare=False)
-
-    def check_params(self) -> tuple[Any, ...]:
-        """The arguments of ``graph_agents_holds_lease`` for this lease."""
-        return (self.thread_id, self.owner, self.fence, *_halves(self.key))
-
-
-class LockLost(Exception):
-    """Raised instead of a write when the run's lock connection ended and another run
-    has taken the thread since (the library raises it as a `StoreError`)."""
-
-
-_LEASE: ContextVar[Lease | None] = ContextVar("graph_agents_lease", default=None)
-
-
-def current_lease() -> Lease | None:
-    """The lease of the run this task belongs to (``None`` outside a Postgres run)."""
-    return _LEASE.get()
 
 
 @dataclass(eq=False)
@@ -231,7 +117,7 @@ class PostgresConnections:
                 for step in steps:
                     await step()
                 async with self.pool.connection() as setup:
-                    await setup.execute(_LEASE_SQL, prepare=False)
+                    await setup.execute(LEASE_SETUP_SQL, prepare=False)
             finally:
                 with contextlib.suppress(Exception):
                     await conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_KEY,))
@@ -259,11 +145,11 @@ class PostgresConnections:
         Raises:
             psycopg.Error: the database failed twice in a row (the caller translates it).
         """
-        key = _lock_key(thread_id)
+        key = lock_key(thread_id)
         owner = uuid.uuid4().hex
-        hi, lo = _halves(key)
+        hi, lo = halves(key)
         params = {"key": key, "hi": hi, "lo": lo, "thread": thread_id, "owner": owner}
-        row = await self._locking(_ACQUIRE_SQL, params)
+        row = await self._locking(ACQUIRE_SQL, params)
         if row is None:
             return None
         return Lease(thread_id, owner, int(row["fence"]), int(row["pid"]), key)
@@ -291,7 +177,7 @@ class PostgresConnections:
             return
         try:
             await conn.execute(
-                _RELEASE_SQL, {"thread": lease.thread_id, "owner": lease.owner, "key": lease.key}
+                RELEASE_SQL, {"thread": lease.thread_id, "owner": lease.owner, "key": lease.key}
             )
         except Exception as exc:
             logger.warning(
@@ -331,7 +217,7 @@ class PostgresConnections:
                     if not (conn.closed or conn.broken):
                         raise
             params = {"key": lease.key, "thread": lease.thread_id, "owner": lease.owner}
-            row = await self._locking(_RECOVER_SQL, params)
+            row = await self._locking(RECOVER_SQL, params)
             if row is None or not row["locked"]:
                 return False
             if row["fence"] != lease.fence:
@@ -390,13 +276,3 @@ async def shared_connections(dsn: str, pool_size: int) -> AsyncIterator[Postgres
         if connections.users == 0 and _SHARED.get(key) is connections:
             del _SHARED[key]
             await connections.close()
-
-
-@contextlib.contextmanager
-def holding(lease: Lease | None) -> Any:
-    """Make ``lease`` the current run's lease for the block (its tasks inherit it)."""
-    token = _LEASE.set(lease)
-    try:
-        yield
-    finally:
-        _LEASE.reset(token)

@@ -18,7 +18,8 @@ import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from .postgres import Lease, LockLost, PostgresConnections, current_lease
+from .leases import Lease, LockLost, current_lease
+from .postgres import PostgresConnections
 from .serde import Primitive
 
 __all__ = ["fenced_saver_class"]

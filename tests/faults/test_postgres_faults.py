@@ -338,12 +338,12 @@ async def test_a_healthy_run_checks_its_lock_without_asking_the_server(
 
 
 def test_the_fence_lock_key_is_the_thread_key_split_in_two_int4_halves() -> None:
-    from graph_agents.checkpoints.postgres import _halves, _lock_key
+    from graph_agents.checkpoints.leases import halves, lock_key
 
     for thread in ("t", "shared", "a-much-longer-thread-id", *(str(i) for i in range(200))):
-        key = _lock_key(thread)
-        hi, lo = _halves(key)
+        key = lock_key(thread)
+        hi, lo = halves(key)
         assert -(2**31) <= hi < 2**31
         assert -(2**31) <= lo < 2**31
         assert (hi << 32) | (lo & 0xFFFFFFFF) == key
-    assert len({_halves(_lock_key(str(i))) for i in range(200)}) == 200
+    assert len({halves(lock_key(str(i))) for i in range(200)}) == 200
