@@ -10,15 +10,15 @@ answers pending approvals (``resume_map``), or forks from an earlier checkpoint.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from langgraph.types import Command
 
+from ._emitter import Backlog, Emitter
 from ._opening import Opened, StoreOpener
 from ._threads import ThreadStates, half_done, thread_config
 from .checkpoints import (
@@ -28,7 +28,7 @@ from .checkpoints import (
 )
 from .checkpoints.errors import translating
 from .checkpoints.lean import counting_writes
-from .events import TERMINAL_EVENTS, Event, StreamCallback, _Emitter
+from .events import StreamCallback
 from .exceptions import ConcurrentRunError, ConfigurationError
 from .nodes.approval import requests_from_interrupts
 from .nodes.context import CallJournal
@@ -99,11 +99,11 @@ class GraphRunner(StoreOpener, ThreadStates):
         *,
         thread_id: str,
         started: dict[str, Any],
-        context: Callable[[_Emitter], RunContext],
+        context: Callable[[Emitter], RunContext],
         recursion_limit: int,
         finish: Finish,
         callback: StreamCallback | None = None,
-        queue: asyncio.Queue[Event] | None = None,
+        sink: Backlog | None = None,
         on_end: Callable[[bool], None] | None = None,
         resume_map: dict[str, Any] | None = None,
         checkpoint_id: str | None = None,
@@ -129,7 +129,7 @@ class GraphRunner(StoreOpener, ThreadStates):
         idempotent = run_id is not None
         run_id = run_id or str(uuid.uuid4())
         failed = True
-        emitter = _Emitter(run_id=run_id, thread_id=thread_id, callback=callback, queue=queue)
+        emitter = Emitter(run_id=run_id, thread_id=thread_id, callback=callback, sink=sink)
         try:
             with (
                 counting_writes() as count,
@@ -164,7 +164,12 @@ class GraphRunner(StoreOpener, ThreadStates):
                             checkpoint_id=checkpoint_id,
                         )
             for request in interrupts:
-                emitter.emit("approval.requested", request.to_dict(), agent=request.agent or None)
+                emitter.emit(
+                    "approval.requested",
+                    request.to_dict(),
+                    agent=request.agent or None,
+                    step=request.step,
+                )
             outcome = finish(final, thread_id, run_id, interrupts)
             failed = False
             emitter.emit("run.completed", outcome.event, result=outcome.result)
@@ -177,8 +182,6 @@ class GraphRunner(StoreOpener, ThreadStates):
                 on_end(failed)
             self._release(claim)
             await emitter.aclose()
-            if emitter.callback_error is not None:
-                raise emitter.callback_error
 
     async def _invoke(
         self,
@@ -188,8 +191,8 @@ class GraphRunner(StoreOpener, ThreadStates):
         thread_id: str,
         run_id: str,
         started: dict[str, Any],
-        context: Callable[[_Emitter], RunContext],
-        emitter: _Emitter,
+        context: Callable[[Emitter], RunContext],
+        emitter: Emitter,
         recursion_limit: int,
         resume_map: dict[str, Any] | None,
         checkpoint_id: str | None,
@@ -277,37 +280,6 @@ class GraphRunner(StoreOpener, ThreadStates):
                 f"Thread {thread_id!r} has no checkpoint {checkpoint_id!r} in this "
                 f"{self.kind}'s state store; pick one from get_state_history(thread_id)."
             )
-
-    async def stream(
-        self, start: Callable[[asyncio.Queue[Event]], Awaitable[Any]]
-    ) -> AsyncIterator[Event]:
-        """Yield the events of the run ``start(queue)`` performs, as they happen.
-
-        The last event is ``run.completed`` or ``run.failed``; after ``run.failed`` the
-        run's exception is raised.
-        """
-        queue: asyncio.Queue[Event] = asyncio.Queue()
-        task = asyncio.ensure_future(start(queue))
-        try:
-            while True:
-                getter = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
-                if getter in done:
-                    event = getter.result()
-                    yield event
-                    if event.type in TERMINAL_EVENTS:
-                        break
-                else:
-                    getter.cancel()
-                    while not queue.empty():
-                        yield queue.get_nowait()
-                    break
-            await task
-        finally:
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
 
 
 _RUNNING: dict[tuple[object, str], GraphRunner] = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, TypeAlias
 
@@ -42,6 +43,12 @@ AGENT_TIMEOUT: Final = _AgentTimeout.AGENT
 """A tool's ``timeout`` when it uses its agent's ``tool_timeout`` (the default)."""
 
 ToolTimeout = float | None | _AgentTimeout
+
+ToolEvents: TypeAlias = Callable[[str, dict[str, Any]], None]
+"""Emits a ``tool.started``/``tool.completed`` event within the running tool call."""
+
+tool_events: ContextVar[ToolEvents | None] = ContextVar("graph_agents_tool_events", default=None)
+"""Set by the tool step while a tool body runs: how a composite tool reports its stages."""
 
 ApprovalPolicy: TypeAlias = bool | Callable[[dict[str, Any]], bool]
 """``True``: every call needs a human's approval; a predicate: the calls for whose

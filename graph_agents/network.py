@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._checks import check_int
+from ._emitter import Backlog, Emitter
 from ._facade import RunnerFacade, check_run_args
 from ._runner import GraphRunner, Outcome, run_sync
 from .agent import Agent
 from .approval import Approval, ApprovalRequest
 from .checkpoints import Durability, StateStoreLike, make_policy
-from .events import Event, StreamCallback, _Emitter
+from .events import StreamCallback
 from .exceptions import ConfigurationError
 from .models import ModelProvider, RetryPolicy
 from .nodes import RunContext, build_graph, run_input
@@ -23,6 +23,7 @@ from .nodes.graph import stopped_in_missing_agent
 from .result import RunResult, ThreadState, completed_event, result_from_values
 from .routers.base import RouterLike, as_router, known_agent
 from .state import NetworkState, check_storable
+from .streaming import RunStream
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -137,7 +138,7 @@ class Network(RunnerFacade):
             max_iterations=self._iterations(max_iterations),
             thread_id=thread_id or str(uuid.uuid4()),
             callback=stream_callback,
-            queue=None,
+            sink=None,
             checkpoint_id=checkpoint_id,
             run_id=run_id,
         )
@@ -196,7 +197,7 @@ class Network(RunnerFacade):
             max_iterations=iterations,
             thread_id=thread_id,
             callback=stream_callback,
-            queue=None,
+            sink=None,
             resume_map=resume_map,
             checkpoint_id=checkpoint_id,
         )
@@ -247,29 +248,31 @@ class Network(RunnerFacade):
         max_iterations: int | None = None,
         thread_id: str | None = None,
         run_id: str | None = None,
-    ) -> AsyncIterator[Event]:
-        """Run the network and yield its events as they happen.
+    ) -> RunStream[RunResult]:
+        """Run the network, streaming its events as they happen; then its result.
 
-        The last event is ``run.completed`` (its data holds the result's fields) or
-        ``run.failed``, after which the run's exception is raised. ``run_id`` is as
-        for `run`.
+        ``async with network.stream(...) as stream: async for event in stream: ...``, then
+        ``stream.result`` is what `run` returns. The last event is ``run.completed`` or
+        ``run.failed``, after which iterating raises the run's exception. Leaving the
+        ``async with`` block early cancels the run; its completed steps stay
+        checkpointed, so ``resume(thread_id)`` continues it. ``run_id`` is as for `run`.
         """
         check_run_args(thread_id, None, run_id)
         inputs = self._input(query)
         iterations = self._iterations(max_iterations)
 
-        def start(queue: asyncio.Queue[Event]) -> Any:
+        def start(sink: Backlog) -> Awaitable[RunResult]:
             return self._execute(
                 inputs,
                 query=query,
                 max_iterations=iterations,
                 thread_id=thread_id or str(uuid.uuid4()),
                 callback=None,
-                queue=queue,
+                sink=sink,
                 run_id=run_id,
             )
 
-        return self._runner.stream(start)
+        return RunStream(start)
 
     async def warmup(self) -> None:
         """Do the router's slow first-use work now (e.g. load a local embedding model and
@@ -307,7 +310,7 @@ class Network(RunnerFacade):
         max_iterations: int,
         thread_id: str,
         callback: StreamCallback | None,
-        queue: asyncio.Queue[Event] | None,
+        sink: Backlog | None,
         resume_map: dict[str, Any] | None = None,
         checkpoint_id: str | None = None,
         run_id: str | None = None,
@@ -316,7 +319,7 @@ class Network(RunnerFacade):
         tracker = TurnTracker(self._router) if self._router is not None else None
         agents = {name: spec.agent for name, spec in self._agents.items()}
 
-        def context(emitter: _Emitter) -> RunContext:
+        def context(emitter: Emitter) -> RunContext:
             return RunContext(
                 emitter=emitter,
                 max_iterations=iterations,
@@ -346,7 +349,7 @@ class Network(RunnerFacade):
             recursion_limit=iterations * (2 * self._max_rounds + 4) + 10,
             finish=finish,
             callback=callback,
-            queue=queue,
+            sink=sink,
             on_end=on_end,
             resume_map=resume_map,
             checkpoint_id=checkpoint_id,

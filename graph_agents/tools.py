@@ -10,7 +10,7 @@ attempt and a stable idempotency key), hidden from the model too.
 A tool can require a human's approval (``requires_approval=True``, or a predicate over
 its arguments): the run pauses before the tool's body runs, and continues with
 ``network.resume(thread_id, approve=...)``. `human_approval_tool` lets an agent ask for
-approval of anything.
+approval of anything. `create_composite_tool` chains tools into one.
 
 The model's arguments are validated against that schema before the function runs.
 Invalid arguments, and exceptions the function raises, become an error message returned
@@ -32,6 +32,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, ConfigDict, PydanticUserError, ValidationError, create_model
 
 from ._checks import check_number
+from ._composite import create_composite_tool
 from ._tool_schema import (
     check_name,
     field_with_doc,
@@ -61,6 +62,7 @@ __all__ = [
     "ToolArgumentsError",
     "ToolCallError",
     "ToolContext",
+    "create_composite_tool",
     "human_approval_tool",
     "tool_from",
 ]

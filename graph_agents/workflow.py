@@ -6,19 +6,19 @@ same state stores, ``thread_id`` resume, events and run machinery as networks.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal
 
+from ._emitter import Backlog, Emitter
 from ._facade import RunnerFacade, check_run_args
 from ._runner import GraphRunner, Outcome, run_sync
 from ._secrets import reveal_state
 from .agent import Agent
 from .approval import Approval, ApprovalRequest
 from .checkpoints import Durability, StateStoreLike, make_policy
-from .events import Event, StreamCallback, _Emitter
+from .events import StreamCallback
 from .exceptions import WorkflowError
 from .models import ModelProvider, RetryPolicy
 from .nodes import RunContext
@@ -31,6 +31,7 @@ from .steps import (
     Step,
     TransformStep,
 )
+from .streaming import RunStream
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -149,7 +150,7 @@ class Workflow(RunnerFacade):
             self._input(inputs),
             thread_id=thread_id or str(uuid.uuid4()),
             callback=stream_callback,
-            queue=None,
+            sink=None,
             checkpoint_id=checkpoint_id,
             run_id=run_id,
         )
@@ -185,7 +186,7 @@ class Workflow(RunnerFacade):
             None,
             thread_id=thread_id,
             callback=stream_callback,
-            queue=None,
+            sink=None,
             resume_map=resume_map,
             checkpoint_id=checkpoint_id,
         )
@@ -219,21 +220,28 @@ class Workflow(RunnerFacade):
         *,
         thread_id: str | None = None,
         run_id: str | None = None,
-    ) -> AsyncIterator[Event]:
-        """Run the workflow and yield its events as they happen (``run_id``: see `run`)."""
+    ) -> RunStream[WorkflowResult]:
+        """Run the workflow, streaming its events as they happen; then its result.
+
+        ``async with workflow.stream(...) as stream: async for event in stream: ...``, then
+        ``stream.result`` is what `run` returns. The last event is ``run.completed`` or
+        ``run.failed``, after which iterating raises the run's exception. Leaving the
+        ``async with`` block early cancels the run; its completed steps stay
+        checkpointed, so ``resume(thread_id)`` continues it. ``run_id`` is as for `run`.
+        """
         check_run_args(thread_id, None, run_id)
         start_inputs = self._input(inputs)
 
-        def start(queue: asyncio.Queue[Event]) -> Any:
+        def start(sink: Backlog) -> Awaitable[WorkflowResult]:
             return self._execute(
                 start_inputs,
                 thread_id=thread_id or str(uuid.uuid4()),
                 callback=None,
-                queue=queue,
+                sink=sink,
                 run_id=run_id,
             )
 
-        return self._runner.stream(start)
+        return RunStream(start)
 
     def _input(self, inputs: Mapping[str, Any] | None) -> dict[str, Any]:
         given = dict(inputs or {})
@@ -256,12 +264,12 @@ class Workflow(RunnerFacade):
         *,
         thread_id: str,
         callback: StreamCallback | None,
-        queue: asyncio.Queue[Event] | None,
+        sink: Backlog | None,
         resume_map: dict[str, Any] | None = None,
         checkpoint_id: str | None = None,
         run_id: str | None = None,
     ) -> WorkflowResult:
-        def context(emitter: _Emitter) -> RunContext:
+        def context(emitter: Emitter) -> RunContext:
             return RunContext(emitter=emitter, max_iterations=10_000)
 
         def finish(
@@ -302,7 +310,7 @@ class Workflow(RunnerFacade):
             recursion_limit=50 * self._nodes * max(loop_product(self.steps), 1) + 50,
             finish=finish,
             callback=callback,
-            queue=queue,
+            sink=sink,
             resume_map=resume_map,
             checkpoint_id=checkpoint_id,
             run_id=run_id,

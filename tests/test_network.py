@@ -173,8 +173,11 @@ async def test_events_arrive_in_order_even_with_a_slow_callback() -> None:
     assert [e.seq for e in seen] == list(range(len(seen)))
     assert {e.run_id for e in seen} == {result.run_id}
     assert {e.thread_id for e in seen} == {result.thread_id}
+    duration = seen[4].data.pop("duration_ms")
+    assert isinstance(duration, float)
+    assert duration >= 0
     assert seen[4].data == {"tool": "add", "call_id": "c1", "result": "2", "error": False}
-    assert seen[5].data == {"keys": ["sums"]}
+    assert seen[5].data == {"keys": ["sums"], "values": {"sums": [2]}, "deleted": []}
 
 
 async def test_stream_yields_the_same_events() -> None:

@@ -352,16 +352,24 @@ async def test_workflow_events_stream_like_a_network() -> None:
         ],
     )
     events = [event async for event in workflow.stream({"topic": "moths"})]
-    assert [(e.type, e.agent) for e in events] == [
-        ("run.started", None),
-        ("agent.started", "Researcher"),
-        ("message.delta", "Researcher"),
-        ("message.delta", "Researcher"),
-        ("message.delta", "Researcher"),
-        ("message.completed", "Researcher"),
-        ("agent.completed", "Researcher"),
-        ("run.completed", None),
+    assert [(e.type, e.agent, e.step) for e in events] == [
+        ("run.started", None, None),
+        ("step.started", None, "s1_researcher"),
+        ("agent.started", "Researcher", "s1_researcher"),
+        ("message.delta", "Researcher", "s1_researcher"),
+        ("message.delta", "Researcher", "s1_researcher"),
+        ("message.delta", "Researcher", "s1_researcher"),
+        ("message.completed", "Researcher", "s1_researcher"),
+        ("agent.completed", "Researcher", "s1_researcher"),
+        ("step.completed", None, "s1_researcher"),
+        ("step.started", None, "s2_transform"),
+        ("step.completed", None, "s2_transform"),
+        ("run.completed", None, None),
     ]
+    assert {tuple(e.path) for e in events if e.step == "s1_researcher"} == {("step:s1_researcher",)}
+    assert events[1].data == {"step": "s1_researcher", "kind": "agent", "agent": "Researcher"}
+    assert events[-2].data["kind"] == "transform"
+    assert events[-2].data["output"] == events[-1].data["output"]
     assert events[0].data == {"workflow": "events", "resumed": False}
     assert events[-1].data["path"] == ["s1_researcher", "s2_transform"]
     assert [e.seq for e in events] == list(range(len(events)))

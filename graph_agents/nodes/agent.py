@@ -148,10 +148,11 @@ def make_model_node(spec: CompiledAgent, retry: RetryPolicy, *, ends_run: bool =
     name = spec.agent.name
 
     async def model_step(state: GraphState, runtime: Runtime[RunContext]) -> dict[str, Any]:
-        emitter = runtime.context.emitter
+        ctx = runtime.context
+        emitter = ctx.emitter
         update: dict[str, Any] = {}
         if state.get("rounds", 0) == 0:
-            emitter.emit("agent.started", {"model": spec.model_name}, agent=name)
+            ctx.emit("agent.started", {"model": spec.model_name}, agent=name)
             update["path"] = [name]
             update["turns"] = 1
             if state.get("active") != name:
@@ -161,7 +162,8 @@ def make_model_node(spec: CompiledAgent, retry: RetryPolicy, *, ends_run: bool =
             prompt.insert(0, SystemMessage(spec.system_prompt))
 
         async def on_delta(text: str) -> None:
-            emitter.emit("message.delta", {"delta": text}, agent=name)
+            await emitter.room()  # backpressure: wait while the consumer is far behind
+            ctx.emit("message.delta", {"delta": text}, agent=name)
 
         try:
             message = await stream_chat(
@@ -189,7 +191,7 @@ def make_model_node(spec: CompiledAgent, retry: RetryPolicy, *, ends_run: bool =
             update["output"] = message.text
             if ends_run:
                 update["stop_reason"] = "completed"
-        emitter.emit(
+        ctx.emit(
             "message.completed",
             {
                 "content": message.text,
@@ -201,9 +203,9 @@ def make_model_node(spec: CompiledAgent, retry: RetryPolicy, *, ends_run: bool =
             agent=name,
         )
         if "output" in update:
-            emitter.emit("agent.completed", {"output": message.text}, agent=name)
-            if runtime.context.turns is not None:
-                runtime.context.turns.finish(name)
+            ctx.emit("agent.completed", {"output": message.text}, agent=name)
+            if ctx.turns is not None:
+                ctx.turns.finish(name)
         update["messages"] = new_messages
         update["usage"] = usage
         return update

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .._emitter import Emitter
 from ..checkpoints.journal import ToolJournal
-from ..events import _Emitter
+from ..events import EventType
 from ..routers.base import Router
 
 __all__ = ["CallJournal", "RunContext", "TurnTracker"]
@@ -75,7 +76,7 @@ class TurnTracker:
 class RunContext:
     """What one run hands to every node; never checkpointed."""
 
-    emitter: _Emitter
+    emitter: Emitter
     """Where the run's events go."""
     max_iterations: int
     """The most agent turns this scope may take (a delegation gets what is left)."""
@@ -91,3 +92,15 @@ class RunContext:
     """The tool-call journal (attempts and finished calls inside a step)."""
     step: str | None = None
     """The workflow step the agent runs in, inside a workflow."""
+    path: tuple[str, ...] = ()
+    """Where in the run this scope is (`graph_agents.events.Event.path`)."""
+
+    def emit(
+        self, type: EventType, data: dict[str, Any] | None = None, *, agent: str | None = None
+    ) -> None:
+        """Emit an event of this scope (its path and step)."""
+        self.emitter.emit(type, data, agent=agent, path=self.path, step=self.step)
+
+    def within(self, segment: str, **changes: Any) -> RunContext:
+        """This context one level deeper: ``segment`` added to the path."""
+        return replace(self, path=(*self.path, segment), **changes)

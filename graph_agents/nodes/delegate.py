@@ -9,8 +9,9 @@ it recorded, which the caller applies in task order.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, HumanMessage
@@ -72,16 +73,25 @@ def make_delegate_node(
             messages: list[Any] = [HumanMessage(payload["task"])]
         else:
             messages = list(payload["messages"])
-        sub_context = replace(ctx, max_iterations=remaining, depth=ctx.depth + 1)
+        # Events of the nested work carry its lane: the delegation's call, or the branch.
+        segment = f"ask:{key}" if payload["mode"] == "delegate" else f"branch:{agent}"
+        sub_context = ctx.within(segment, max_iterations=remaining, depth=ctx.depth + 1)
         assert holder.graph is not None
+        started = time.perf_counter()
         final = await holder.graph.ainvoke(
             subgraph_input(agent, messages, payload["shared"]), context=sub_context
         )
+        duration = round((time.perf_counter() - started) * 1000, 3)
         output = final.get("output", "")
         journal = final.get("journal", [])
         update: dict[str, Any] = {
             "delegations": {
-                key: {"agent": agent, "output": output, "stop_reason": final.get("stop_reason")}
+                key: {
+                    "agent": agent,
+                    "output": output,
+                    "stop_reason": final.get("stop_reason"),
+                    "duration_ms": duration,
+                }
             },
             "path": final.get("path", []),
             "turns": final.get("turns", 0),

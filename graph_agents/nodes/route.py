@@ -114,7 +114,7 @@ def make_route_node(
             )
         decision = check_decision(decision, agents, router=router.name)
         record = {**decision.to_dict(), "turn": turns, "finished": not decision.agents}
-        ctx.emitter.emit("route.decided", record)
+        ctx.emit("route.decided", record)
         update.update({"route": record, "routes": [record], "rounds": 0})
         if not decision.agents:
             update["stop_reason"] = "completed"

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, InvalidToolCall, ToolCall, ToolMessage
 
+from .._secrets import SecretRef, is_secret
+from .._tool_types import ToolEvents, tool_events
 from ..exceptions import ToolError
-from ..state import SharedState, StateOp
+from ..state import SharedState, StateOp, apply_state_ops
 from ..tools import (
     AGENT_TIMEOUT,
     Tool,
@@ -33,6 +36,7 @@ from ..tools import (
 )
 from .approval import await_decisions, call_key, decided_content, pending_requests
 from .context import RunContext
+from .workflow_steps import to_jsonable
 
 if TYPE_CHECKING:
     from langgraph.runtime import Runtime
@@ -126,17 +130,15 @@ def make_tool_node(
             update["shared"] = ops
             if ctx.depth:
                 update["journal"] = ops
-            ctx.emitter.emit("state.updated", {"keys": sorted({op[1] for op in ops})}, agent=name)
+            ctx.emit("state.updated", state_change(shared, ops), agent=name)
         if errors:
             update["tool_errors"] = errors
         if (handoff is not None or rounds >= max_rounds) and ctx.turns is not None:
             ctx.turns.finish(name)
         if handoff is not None:
             target = spec.handoffs[handoff["name"]]
-            ctx.emitter.emit("handoff", {"from": name, "to": target}, agent=name)
-            ctx.emitter.emit(
-                "agent.completed", {"output": message.text, "handoff": target}, agent=name
-            )
+            ctx.emit("handoff", {"from": name, "to": target}, agent=name)
+            ctx.emit("agent.completed", {"output": message.text, "handoff": target}, agent=name)
             if state.get("turns", 0) >= ctx.max_iterations:
                 update["stop_reason"] = "max_iterations"
                 update["output"] = best_output(state, message)
@@ -147,7 +149,7 @@ def make_tool_node(
             logger.warning("Agent %r stopped after %d tool rounds", name, rounds)
             update["stop_reason"] = "max_tool_rounds"
             update["output"] = best_output(state, message)
-            ctx.emitter.emit(
+            ctx.emit(
                 "agent.completed",
                 {"output": update["output"], "stop_reason": "max_tool_rounds"},
                 agent=name,
@@ -157,11 +159,27 @@ def make_tool_node(
     return tool_step
 
 
+def state_change(before: Mapping[str, Any], ops: list[StateOp]) -> dict[str, Any]:
+    """The data of a ``state.updated`` event: the keys ``ops`` changed, their new values
+    as JSON (secrets masked) and the keys they deleted."""
+    after = apply_state_ops(before, ops)
+    keys = sorted({op[1] for op in ops})
+    return {
+        "keys": keys,
+        "values": {key: _shown(after[key]) for key in keys if key in after},
+        "deleted": [key for key in keys if key not in after],
+    }
+
+
+def _shown(value: Any) -> Any:
+    return "**********" if is_secret(value) or isinstance(value, SecretRef) else to_jsonable(value)
+
+
 def _payload(
     spec: CompiledAgent, call: ToolCall, state: GraphState, ctx: RunContext
 ) -> dict[str, Any]:
     target = spec.delegates[call["name"]]
-    ctx.emitter.emit(
+    ctx.emit(
         "tool.started",
         {"tool": call["name"], "call_id": call["id"], "arguments": call["args"]},
         agent=spec.agent.name,
@@ -193,8 +211,9 @@ async def _run_call(
     tool_name = call.get("name") or ""
     call_id = call.get("id") or ""
     delegated = finished.get(call_id) if tool_name in spec.delegates else None
+    started = time.perf_counter()
     if delegated is None:
-        ctx.emitter.emit(
+        ctx.emit(
             "tool.started",
             {"tool": tool_name, "call_id": call_id, "arguments": call.get("args")},
             agent=agent,
@@ -249,12 +268,17 @@ async def _run_call(
                 args.update(decision["edits"])
             context = await _context(tool, ctx, agent, call_id, key) if tool.takes_context else None
             invocation = tool.invoke(args, state, context)
-            if limit is None:
-                result = await invocation
-            else:
-                # asyncio.timeout, unlike wait_for, needs no extra task per call.
-                async with asyncio.timeout(limit):
+            # A composite tool reports its stages as tool events of this call.
+            token = tool_events.set(_stage_events(ctx, agent, call_id))
+            try:
+                if limit is None:
                     result = await invocation
+                else:
+                    # asyncio.timeout, unlike wait_for, needs no extra task per call.
+                    async with asyncio.timeout(limit):
+                        result = await invocation
+            finally:
+                tool_events.reset(token)
             content = render_tool_result(result)
             if request is not None and decision is not None:
                 content = decided_content(request, decision, content)
@@ -279,9 +303,20 @@ async def _run_call(
         logger.warning(
             "Tool %r of agent %r failed; the error went back to the model", tool_name, agent
         )
-    ctx.emitter.emit(
+    duration = (
+        float(delegated.get("duration_ms", 0.0))
+        if delegated is not None
+        else (time.perf_counter() - started) * 1000
+    )
+    ctx.emit(
         "tool.completed",
-        {"tool": tool_name, "call_id": call_id, "result": content, "error": error is not None},
+        {
+            "tool": tool_name,
+            "call_id": call_id,
+            "result": content,
+            "error": error is not None,
+            "duration_ms": round(duration, 3),
+        },
         agent=agent,
     )
     message = ToolMessage(
@@ -291,6 +326,15 @@ async def _run_call(
         status="error" if error else "success",
     )
     return message, state._take_ops(), record
+
+
+def _stage_events(ctx: RunContext, agent: str, call_id: str) -> ToolEvents:
+    def emit(type: str, data: dict[str, Any]) -> None:
+        # A stage's own call id: the composite call's, with the stage index.
+        stage = {"call_id": f"{call_id}:{data['stage']}", "parent_call_id": call_id}
+        ctx.emit(type, {**data, **stage}, agent=agent)  # type: ignore[arg-type]
+
+    return emit
 
 
 async def _context(tool: Tool, ctx: RunContext, agent: str, call_id: str, key: str) -> ToolContext:

@@ -146,16 +146,10 @@ def _add_step(
             else workflow_steps.transform_node(step, in_parallel, reviver)
         )
         builder.add_node(entry, cast(Any, node))
+    elif isinstance(kind, ConditionalStep):
+        builder.add_node(entry, cast(Any, workflow_steps.condition_node(step.id, kind.condition)))
     else:
-        builder.add_node(
-            entry,
-            cast(
-                Any,
-                _noop
-                if not isinstance(kind, ConditionalStep)
-                else workflow_steps.condition_node(step.id, kind.condition),
-            ),
-        )
+        builder.add_node(entry, cast(Any, workflow_steps.start_node(step.id, kind)))
     if previous is not None:
         builder.add_edge(previous, entry)
     if isinstance(kind, (AgentStep, TransformStep)):
@@ -167,10 +161,10 @@ def _add_step(
             for branch in step.children
         ]
         keys = [_output_key(branch) for branch in step.children]
-        builder.add_node(done, cast(Any, workflow_steps.join_node(keys, in_parallel)))
+        builder.add_node(done, cast(Any, workflow_steps.join_node(step.id, keys, in_parallel)))
         builder.add_edge(exits, done)
         return done
-    builder.add_node(done, cast(Any, _noop))
+    builder.add_node(done, cast(Any, workflow_steps.end_node(step.id, kind)))
     if isinstance(kind, ConditionalStep):
         targets: dict[Hashable, str] = {"then": entry_node(step.children[0]), "else": done}
         builder.add_edge(
@@ -213,10 +207,6 @@ def entry_node(step: CompiledStep) -> str:
 
 def _output_key(step: CompiledStep) -> str:
     return step.key or step.id
-
-
-async def _noop(state: WorkflowState) -> dict[str, Any]:
-    return {}
 
 
 def _branch_edge(step_id: str) -> Callable[[WorkflowState], str]:

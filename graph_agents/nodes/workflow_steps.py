@@ -11,7 +11,6 @@ import asyncio
 import inspect
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import HumanMessage
@@ -20,9 +19,18 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
 from .._secrets import reveal_state
+from ..events import EventType
 from ..exceptions import GraphAgentsError, ModelProviderError, WorkflowError
 from ..state import StateOp, StateView
-from ..steps import AgentStep, LoopStep, TransformStep, template_keys
+from ..steps import (
+    AgentStep,
+    ConditionalStep,
+    LoopStep,
+    ParallelStep,
+    Step,
+    TransformStep,
+    template_keys,
+)
 from .context import RunContext
 from .delegate import subgraph_input
 
@@ -33,8 +41,11 @@ __all__ = [
     "Reviver",
     "agent_node",
     "condition_node",
+    "end_node",
     "join_node",
     "loop_node",
+    "start_node",
+    "step_events",
     "to_jsonable",
     "transform_node",
 ]
@@ -77,7 +88,10 @@ def agent_node(step: CompiledStep, in_parallel: bool) -> Callable[..., Any]:
         # A template that already quotes the previous output gets no second copy of it.
         if previous not in (None, "", []) and not placeholders.intersection(k for k in keys if k):
             prompt = f"{prompt}\n\nContext from the previous step:\n{_as_text(previous)}"
-        ctx = replace(runtime.context, depth=runtime.context.depth + 1, step=step.id)
+        ctx = runtime.context.within(
+            f"step:{step.id}", depth=runtime.context.depth + 1, step=step.id
+        )
+        ctx.emit("step.started", {"step": step.id, "kind": "agent", "agent": agent})
         try:
             final = await graph.ainvoke(
                 subgraph_input(agent, [HumanMessage(prompt)], shared), context=ctx
@@ -100,6 +114,9 @@ def agent_node(step: CompiledStep, in_parallel: bool) -> Callable[..., Any]:
         update: dict[str, Any] = {"shared": ops, "path": [step.id], "usage": final.get("usage", {})}
         if not in_parallel:
             update.update(previous=output, output=output, output_key=key)
+        ctx.emit(
+            "step.completed", {"step": step.id, "kind": "agent", "output": to_jsonable(output)}
+        )
         return update
 
     return run_agent
@@ -111,7 +128,9 @@ def transform_node(step: CompiledStep, in_parallel: bool, reviver: Reviver) -> C
     assert isinstance(kind, TransformStep)
     key = step.key or step.id
 
-    async def run_transform(state: WorkflowState) -> dict[str, Any]:
+    async def run_transform(state: WorkflowState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+        emit = step_events(runtime, step.id, "transform")
+        emit("step.started", {})
         previous = reviver(state.get("output_key"), state.get("previous"))
         try:
             if inspect.iscoroutinefunction(kind.fn):
@@ -126,17 +145,21 @@ def transform_node(step: CompiledStep, in_parallel: bool, reviver: Reviver) -> C
         update: dict[str, Any] = {"shared": [("set", key, output)], "path": [step.id]}
         if not in_parallel:
             update.update(previous=output, output=output, output_key=key)
+        emit("step.completed", {"output": to_jsonable(output)})
         return update
 
     return run_transform
 
 
-def join_node(keys: list[str], in_parallel: bool) -> Callable[..., Any]:
+def join_node(step_id: str, keys: list[str], in_parallel: bool) -> Callable[..., Any]:
     """Collect a parallel step's branch outputs, in declaration order."""
 
-    async def join(state: WorkflowState) -> dict[str, Any]:
+    async def join(state: WorkflowState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         shared = state.get("shared") or {}
         outputs = [shared.get(key) for key in keys]
+        step_events(runtime, step_id, "parallel")(
+            "step.completed", {"output": to_jsonable(outputs)}
+        )
         if in_parallel:
             return {}
         return {"previous": outputs, "output": outputs, "output_key": keys}
@@ -169,7 +192,8 @@ class _RecordingView(StateView):
 def condition_node(step_id: str, condition: Callable[[StateView], bool]) -> Callable[..., Any]:
     """Evaluate the condition on a read-only view of the state; record the branch."""
 
-    async def decide(state: WorkflowState) -> dict[str, Any]:
+    async def decide(state: WorkflowState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+        step_events(runtime, step_id, "conditional")("step.started", {})
         return {"branches": {step_id: _evaluate(step_id, condition, state)}}
 
     return decide
@@ -199,6 +223,48 @@ def loop_node(step_id: str, loop: LoopStep) -> Callable[..., Any]:
         return {"loops": {step_id: count}, "branches": {step_id: finished}}
 
     return check
+
+
+def start_node(step_id: str, kind: Step) -> Callable[..., Any]:
+    """The entry of a parallel step or a loop: it announces the step (a loop, once)."""
+    name = "parallel" if isinstance(kind, ParallelStep) else "loop"
+
+    async def start(state: WorkflowState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+        if name == "parallel" or step_id not in (state.get("loops") or {}):
+            step_events(runtime, step_id, name)("step.started", {})
+        return {}
+
+    return start
+
+
+def end_node(step_id: str, kind: Step) -> Callable[..., Any]:
+    """The exit of a conditional step or a loop: the branch taken, or the iterations."""
+    conditional = isinstance(kind, ConditionalStep)
+
+    async def end(state: WorkflowState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+        if conditional:
+            taken = (state.get("branches") or {}).get(step_id)
+            data: dict[str, Any] = {"branch": "then" if taken else "else"}
+        else:
+            data = {"iterations": (state.get("loops") or {}).get(step_id, 0)}
+        step_events(runtime, step_id, "conditional" if conditional else "loop")(
+            "step.completed", data
+        )
+        return {}
+
+    return end
+
+
+def step_events(
+    runtime: Runtime[RunContext], step_id: str, kind: str
+) -> Callable[[EventType, dict[str, Any]], None]:
+    """Emit the step events of step ``step_id``: in its own lane, with its id and kind."""
+    ctx = runtime.context.within(f"step:{step_id}", step=step_id)
+
+    def emit(type: EventType, data: dict[str, Any]) -> None:
+        ctx.emit(type, {"step": step_id, "kind": kind, **data})
+
+    return emit
 
 
 def _fill(template: str, values: Mapping[str, Any], *, step: str) -> str:
