@@ -109,16 +109,19 @@ def create_composite_tool(
                 if index == 0:
                     raise
                 _report(emit, name, index, stage, started, str(exc))
-                raise ToolCallError(name, _stage_error(name, index, stage, str(exc))) from exc
+                failure = _failed(name, index, stage, str(exc), exc)
+                raise failure from failure.__cause__
             except ToolCallError as exc:
                 cause = exc.__cause__ or exc
                 message = f"{type(cause).__name__}: {cause}"
                 _report(emit, name, index, stage, started, message)
-                raise ToolCallError(name, _stage_error(name, index, stage, message)) from exc
+                failure = _failed(name, index, stage, message, exc)
+                raise failure from failure.__cause__
             except TimeoutError as exc:
                 message = f"it did not finish within {stage.timeout} s"
                 _report(emit, name, index, stage, started, message)
-                raise ToolCallError(name, _stage_error(name, index, stage, message)) from exc
+                failure = _failed(name, index, stage, message, exc)
+                raise failure from failure.__cause__
             if emit is not None:
                 from .tools import render_tool_result
 
@@ -198,6 +201,17 @@ def _report(
         )
 
 
+def _failed(
+    composite: str, index: int, stage: Tool, message: str, cause: BaseException
+) -> ToolCallError:
+    """The composite's failure: a `ToolError` naming the stage, chained to the cause."""
+    error = _stage_error(composite, index, stage, message)
+    error.__cause__ = cause
+    failure = ToolCallError(composite, error)
+    failure.__cause__ = error
+    return failure
+
+
 def _stage_error(composite: str, index: int, stage: Tool, message: str) -> ToolError:
     return ToolError(
         f"stage {index} ({stage.name!r}) of composite tool {composite!r} failed: "
@@ -242,17 +256,17 @@ def _feed(composite: str, index: int, previous: Tool, stage: Tool, value: Any) -
         return dict(fields)
     target = _single(stage)
     if target is None:
-        raise ToolCallError(
+        error = _stage_error(
             composite,
-            _stage_error(
-                composite,
-                index,
-                stage,
-                f"it needs the parameters {required!r}, and stage {index - 1} "
-                f"({previous.name!r}) returned {type(value).__name__} {value!r:.200}, not an "
-                "object with those keys",
-            ),
+            index,
+            stage,
+            f"it needs the parameters {required!r}, and stage {index - 1} "
+            f"({previous.name!r}) returned {type(value).__name__} {value!r:.200}, not an "
+            "object with those keys",
         )
+        failure = ToolCallError(composite, error)
+        failure.__cause__ = error
+        raise failure
     return {target: value}
 
 
@@ -314,13 +328,16 @@ def _check_fit(composite: str, index: int, previous: Tool, stage: Tool) -> None:
         return
     wanted = (stage.parameters.get("properties") or {}).get(target, {}).get("type")
     given = _json_type(returned)
+    if given == "object" and fields is None:
+        return  # a plain dict: its keys may be the arguments, checked when it runs
     if (
         isinstance(wanted, str)
         and given is not None
         and given != wanted
         and not (given == "integer" and wanted == "number")
     ):
+        article = "an" if given[0] in "aeiou" else "a"
         raise ConfigurationError(
             f"{where}: {stage.name}({target}) takes a JSON {wanted}, and {previous.name} "
-            f"returns a {given}. Make the types agree, or add a stage that converts."
+            f"returns {article} {given}. Make the types agree, or add a stage that converts."
         )
