@@ -50,6 +50,8 @@ class ScriptedResponse:
     """Tool calls the reply makes."""
     delay: float = 0.0
     """Seconds to wait before replying (to simulate a slow model)."""
+    token_delay: float = 0.0
+    """Seconds between streamed tokens (to watch them arrive in a UI)."""
     error: BaseException | None = None
     """Raise this instead of replying."""
     usage: tuple[int, int] | None = None
@@ -211,7 +213,9 @@ class ScriptedModel(BaseChatModel):
         try:
             if reply.error is not None:
                 raise reply.error
-            for chunk in self._chunks(reply, messages):
+            for index, chunk in enumerate(self._chunks(reply, messages)):
+                if index and reply.token_delay:
+                    await asyncio.sleep(reply.token_delay)
                 if run_manager is not None and isinstance(chunk.content, str) and chunk.content:
                     await run_manager.on_llm_new_token(chunk.content, chunk=None)
                 yield ChatGenerationChunk(message=chunk)
@@ -236,7 +240,9 @@ class ScriptedModel(BaseChatModel):
         try:
             if reply.error is not None:
                 raise reply.error
-            for chunk in self._chunks(reply, messages):
+            for index, chunk in enumerate(self._chunks(reply, messages)):
+                if index and reply.token_delay:
+                    time.sleep(reply.token_delay)
                 yield ChatGenerationChunk(message=chunk)
         finally:
             self._calls.append(
