@@ -4,6 +4,15 @@
 source "$(dirname "$0")/_venv.sh"
 ga_install "all,dev"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+# The web view's browser test drives Debian's chromium (Playwright never downloads one).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "== installing Debian's chromium for the browser test"
+  sudo_cmd=""
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get install -y -q chromium > /dev/null \
+    || { $sudo_cmd apt-get update -q > /dev/null && $sudo_cmd apt-get install -y -q chromium > /dev/null; }
+fi
 echo "== ruff check"; .venv/bin/ruff check graph_agents tests examples benchmarks
 echo "== ruff format --check"; .venv/bin/ruff format --check graph_agents tests examples benchmarks
 echo "== mypy --strict"; .venv/bin/mypy

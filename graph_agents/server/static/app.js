@@ -7,6 +7,9 @@
   const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
   if (fromHash) { sessionStorage.setItem("graph_agents_token", fromHash); history.replaceState(null, "", location.pathname); }
   const token = sessionStorage.getItem("graph_agents_token");
+  window.addEventListener("hashchange", () => {
+    if (new URLSearchParams(location.hash.slice(1)).get("token")) location.reload();
+  });
   let kind = "network";
   let current = null; // {runId, lastId, abort}
 
