@@ -34,6 +34,7 @@ from .state import (
     SqliteStateStore,
     StateView,
 )
+from .streaming import RunStream
 from .tools import Tool, ToolContext, human_approval_tool, tool_from
 from .workflow import Step, Workflow, WorkflowResult, create_workflow
 
@@ -63,6 +64,7 @@ __all__ = [
     "RoutingDecision",
     "RoutingError",
     "RunResult",
+    "RunStream",
     "SharedState",
     "SqliteStateStore",
     "StateView",

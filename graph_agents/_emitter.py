@@ -32,7 +32,7 @@ class Backlog:
     """Events emitted and not yet taken, in order; `get` waits for the next one."""
 
     def __init__(self, limit: int | None = None):
-        self.limit = limit if limit is not None else MAX_BACKLOG
+        self.limit: int = limit if limit is not None else MAX_BACKLOG
         self._items: deque[Event | None] = deque()
         self._ready = asyncio.Event()
         self._room = asyncio.Event()
@@ -81,7 +81,7 @@ class Emitter:
         self._seq = 0
         self._sink = sink
         self._consumer: asyncio.Task[None] | None = None
-        self.callback_failures = 0
+        self.callback_failures: int = 0
         """How many times ``stream_callback`` raised (the first is logged)."""
         if callback is not None:
             self._sink = Backlog()

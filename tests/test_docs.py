@@ -34,3 +34,16 @@ def test_every_event_type_is_in_the_readme_event_list() -> None:
     events = README.split("- **Events**", 1)[1].split("\n- ", 1)[0].split("\n\n", 1)[0]
     missing = [name for name in typing.get_args(EventType) if f"`{name}`" not in events]
     assert missing == []
+
+
+def test_the_streaming_table_documents_every_event_type_in_order() -> None:
+    documented = table_rows("## Streaming: events, composite tools and the web view")
+    assert documented == list(typing.get_args(EventType))
+
+
+def test_the_ag_ui_mapping_table_names_every_event_type() -> None:
+    from graph_agents.server import agui
+
+    table = agui.__doc__ or ""
+    missing = [name for name in typing.get_args(EventType) if f"``{name}``" not in table]
+    assert missing == []

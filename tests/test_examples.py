@@ -180,3 +180,30 @@ def test_typing_user_script_runs_offline() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert done.stdout.startswith("Qubits are neat. ['Researcher'] {'history': ['qubits']}\n")
+
+
+async def test_the_ui_streaming_console_example_streams_lanes_and_approves(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sys.path.insert(0, str(ROOT / "examples" / "ui_streaming"))
+    try:
+        example = load(ROOT / "examples" / "ui_streaming" / "stream_console.py")
+        outcome = await example.main(str(tmp_path / "console.sqlite"))
+    finally:
+        sys.path.remove(str(ROOT / "examples" / "ui_streaming"))
+    paused, result, lanes = outcome["paused"], outcome["result"], outcome["lanes"]
+    assert paused.stop_reason == "interrupted"
+    assert [r.tool for r in paused.interrupts] == ["book_flight"]
+    assert result.stop_reason == "completed"
+    assert result.output.endswith("is booked (confirmation GA-7731).")
+    assert result.agent_path == ["Concierge", "Weather", "Guide"]
+    assert result.state == {
+        "destination": "Lisbon",
+        "bookings": ["TP 1350 to Lisbon, Friday 09:40, 180 EUR"],
+    }
+    delegated = sorted(text for lane, text in lanes.items() if lane.startswith("ask:"))
+    assert delegated == [
+        "Start at the Belém Tower, then tram 28 through Alfama.",
+        "Sunny, 24 °C on Saturday, a light breeze on Sunday.",
+    ]
+    assert "waiting for approval: book_flight" in capsys.readouterr().out

@@ -130,7 +130,8 @@ def make_tool_node(
             update["shared"] = ops
             if ctx.depth:
                 update["journal"] = ops
-            ctx.emit("state.updated", state_change(shared, ops), agent=name)
+            if ctx.emitter.active:
+                ctx.emit("state.updated", state_change(shared, ops), agent=name)
         if errors:
             update["tool_errors"] = errors
         if (handoff is not None or rounds >= max_rounds) and ctx.turns is not None:

@@ -29,7 +29,7 @@ import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from contextlib import asynccontextmanager
 from importlib import resources
-from typing import Any
+from typing import Any, ClassVar
 
 from ag_ui.core import RunAgentInput, RunErrorEvent, UserMessage
 from ag_ui.encoder import EventEncoder
@@ -62,7 +62,7 @@ _PAGE_HEADERS = {
 class StartRun(BaseModel):
     """``POST /runs``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid")
 
     query: str | None = None
     inputs: dict[str, Any] | None = None
@@ -73,7 +73,7 @@ class StartRun(BaseModel):
 class Decision(BaseModel):
     """One answer in ``POST /runs/{id}/approve``'s ``decisions``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid")
 
     approve: bool
     feedback: str | None = None
@@ -83,7 +83,7 @@ class Decision(BaseModel):
 class ApproveRun(BaseModel):
     """``POST /runs/{id}/approve``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config: ClassVar[ConfigDict] = ConfigDict(extra="forbid")
 
     approve: bool | None = None
     feedback: str | None = None

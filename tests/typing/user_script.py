@@ -11,6 +11,7 @@ import asyncio
 import tempfile
 from pathlib import Path
 
+from fastapi import FastAPI
 from pydantic import BaseModel
 
 from graph_agents import (
@@ -45,6 +46,7 @@ from graph_agents import (
     human_approval_tool,
     tool_from,
 )
+from graph_agents.events import event_json_schema
 from graph_agents.routers import (
     LLMRouter,
     LoadBalancingRouter,
@@ -52,7 +54,9 @@ from graph_agents.routers import (
     RuleBasedRouter,
     SemanticRouter,
 )
+from graph_agents.server import create_app
 from graph_agents.testing import OpenAIStubServer, ScriptedModel, ScriptedResponse, ToolCall
+from graph_agents.tools import Tool, create_composite_tool
 
 
 class Review(BaseModel):
@@ -189,6 +193,30 @@ async def workflow_and_events() -> None:
         if isinstance(delta, str):
             print(delta, end="")
     print()
+    streaming = create_network(agents=[Agent("A", model=ScriptedModel(["hi"]))])
+    async with streaming.stream("Hello") as stream:
+        lanes: dict[str, list[str]] = {}
+        async for event in stream:
+            lanes.setdefault(event.lane, []).append(event.type)
+            step: str | None = event.step
+            print(step, event.path)
+    streamed: RunResult = stream.result
+    print(streamed.output, lanes)
+    schema: dict[str, object] = event_json_schema()
+    print(len(schema))
+
+    def shout(text: str) -> str:
+        """Shout."""
+        return text.upper()
+
+    def exclaim(text: str) -> str:
+        """Exclaim."""
+        return text + "!"
+
+    loud: Tool = create_composite_tool("shout_and_exclaim", [shout, exclaim], "Shout it.")
+    print(loud.name)
+    app: FastAPI = create_app(streaming, token="secret")
+    print(app.title)
 
 
 async def stores_providers_and_errors() -> None:
