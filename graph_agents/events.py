@@ -244,6 +244,7 @@ def event_json_schema() -> dict[str, Any]:
     base = Event.model_json_schema()
     base["properties"].pop("data", None)
     base["properties"].pop("type", None)
+    base["properties"].pop("result", None)  # not part of the JSON
     defs: dict[str, Any] = {}
     branches: list[dict[str, Any]] = []
     for name in EVENT_TYPES:

@@ -4,7 +4,9 @@
     .venv/bin/python scripts/mutation.py --sample 150 --seed 1
 
 Scope: ``routers/``, ``state.py``, ``nodes/``, ``steps.py``, ``tools.py``, ``_tool_types.py``,
-``_calls.py``, ``_facade.py``, ``_threads.py``, ``_secrets.py`` and ``checkpoints/``;
+``_calls.py``, ``_facade.py``, ``_threads.py``, ``_secrets.py``, ``checkpoints/``, the
+event modules (``events.py``, ``_emitter.py``, ``streaming.py``), ``_composite.py`` and
+``server/``;
 ``--scope PATH ...`` narrows it (e.g. to the files a change touched).
 cosmic-ray lists every mutant of those files; this script drops the operators whose
 mutants cannot change behaviour here, draws a seeded random sample of the rest, marks
@@ -54,6 +56,11 @@ SCOPE = [
     "graph_agents/_threads.py",
     "graph_agents/_secrets.py",
     "graph_agents/checkpoints",
+    "graph_agents/events.py",
+    "graph_agents/_emitter.py",
+    "graph_agents/streaming.py",
+    "graph_agents/_composite.py",
+    "graph_agents/server",
 ]
 DROPPED = re.compile(r"ReplaceBinaryOperator_BitOr_|RemoveDecorator")
 EXCLUDED_FILES = {"graph_agents/routers/adaptation.py"}
@@ -102,6 +109,13 @@ CHECKPOINT_TESTS = [
     "tests/test_time_travel.py",
     "tests/test_approval.py",
 ]
+STREAM_TESTS = [
+    "tests/test_streaming.py",
+    "tests/test_network.py",
+    "tests/test_workflow.py",
+    "tests/test_docs.py",
+]
+SERVER_TESTS = ["tests/test_server.py", "tests/test_agui.py", "tests/test_web_view.py"]
 POSTGRES_MODULES = {
     "graph_agents/checkpoints/postgres.py",
     "graph_agents/checkpoints/saver.py",
@@ -112,7 +126,18 @@ POSTGRES_MODULES = {
 TESTS_FOR = {
     "graph_agents/routers/": ROUTER_TESTS,
     "graph_agents/state.py": ["tests/test_state.py", "tests/test_odd_text.py", *NODE_TESTS],
-    "graph_agents/nodes/": [*APPROVAL_TESTS, "tests/test_lean_checkpoints.py", *NODE_TESTS],
+    "graph_agents/nodes/": [
+        *APPROVAL_TESTS,
+        "tests/test_lean_checkpoints.py",
+        *NODE_TESTS,
+        "tests/test_streaming.py",
+        "tests/test_composite_tool.py",
+    ],
+    "graph_agents/events.py": STREAM_TESTS,
+    "graph_agents/_emitter.py": STREAM_TESTS,
+    "graph_agents/streaming.py": STREAM_TESTS,
+    "graph_agents/_composite.py": ["tests/test_composite_tool.py"],
+    "graph_agents/server/": SERVER_TESTS,
     "graph_agents/steps.py": [
         "tests/test_workflow.py",
         "tests/test_workflow_results.py",

@@ -48,6 +48,15 @@ def handoff_network(**kwargs: Any) -> Any:
     )
 
 
+def lane_texts(events: list[Event]) -> dict[str, str]:
+    """Each lane's ``message.delta`` tokens, concatenated."""
+    lanes: dict[str, str] = {}
+    for event in events:
+        if event.type == "message.delta":
+            lanes[event.lane] = lanes.get(event.lane, "") + str(event.data["delta"])
+    return lanes
+
+
 HANDOFF_SEQUENCE = [
     ("run.started", None),
     ("agent.started", "Triage"),
@@ -191,10 +200,7 @@ async def test_parallel_delegations_stream_in_their_own_lanes() -> None:
     )
     events: list[Event] = []
     await network.run("Do chores", stream_callback=events.append)
-    lanes: dict[str, str] = {}
-    for event in events:
-        if event.type == "message.delta":
-            lanes[event.lane] = lanes.get(event.lane, "") + str(event.data["delta"])
+    lanes = lane_texts(events)
     assert lanes == {
         "ask:s": "done: paint the fence white",
         "ask:f": "done: mow the lawn now",
@@ -222,10 +228,7 @@ async def test_parallel_branches_of_a_router_have_their_own_lanes() -> None:
     )
     events: list[Event] = []
     await network.run("go", stream_callback=events.append)
-    lanes: dict[str, str] = {}
-    for event in events:
-        if event.type == "message.delta":
-            lanes[event.lane] = lanes.get(event.lane, "") + str(event.data["delta"])
+    lanes = lane_texts(events)
     assert lanes == {"branch:A": "alpha beta", "branch:B": "gamma delta"}
 
 
@@ -455,7 +458,20 @@ async def test_every_event_of_a_workflow_with_an_output_type_fits_the_schema() -
 
 
 def test_the_schema_rejects_an_event_with_wrong_data() -> None:
-    validator = jsonschema.Draft202012Validator(event_json_schema())
+    schema = event_json_schema()
+    assert [branch["title"] for branch in schema["oneOf"]] == list(EVENT_TYPES)
+    assert sorted(schema["oneOf"][0]["properties"]) == [
+        "agent",
+        "data",
+        "path",
+        "run_id",
+        "seq",
+        "step",
+        "thread_id",
+        "timestamp",
+        "type",
+    ]
+    validator = jsonschema.Draft202012Validator(schema)
     good = {
         "type": "message.delta",
         "data": {"delta": "hi"},

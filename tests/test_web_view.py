@@ -49,12 +49,17 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
+def concierge(tmp_path: Path) -> Any:
+    """The example's network, its threads in ``tmp_path``."""
+    return load(ROOT / "examples" / "ui_streaming" / "app.py").build_network(
+        tmp_path / "web.sqlite"
+    )
+
+
 def test_start_watch_tokens_approve_and_complete(browser: Any, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
-    app_module = load(ROOT / "examples" / "ui_streaming" / "app.py")
-    network = app_module.build_network(tmp_path / "web.sqlite")
-    with running(create_app(network)) as base:
+    with running(create_app(concierge(tmp_path))) as base:
         page = browser.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
@@ -107,9 +112,7 @@ def test_start_watch_tokens_approve_and_complete(browser: Any, tmp_path: Path) -
 def test_a_rejection_from_the_page_reaches_the_model(browser: Any, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
-    app_module = load(ROOT / "examples" / "ui_streaming" / "app.py")
-    network = app_module.build_network(tmp_path / "web.sqlite")
-    with running(create_app(network)) as base:
+    with running(create_app(concierge(tmp_path))) as base:
         page = browser.new_page()
         page.goto(base + "/")
         page.fill("#query", "Plan me a weekend in Lisbon")
