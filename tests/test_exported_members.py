@@ -128,6 +128,7 @@ EXPECTED = {
         "serve",
     ],
     "graph_agents.server.app": ["DEFAULT_MAX_BODY_BYTES", "create_app"],
+    "graph_agents.server.security": ["BodyLimit", "bearer_check"],
     "graph_agents.server.agui": ["RESPONSE_SCHEMA", "AGUITranslator", "decisions_from_resume"],
     "graph_agents.server.runs": [
         "MAX_EVENTS",
