@@ -310,3 +310,18 @@ def test_an_event_round_trips_as_sse_json(handoff_server: tuple[httpx.Client, st
     for _, event in sse(client, run["events_url"]):
         validator.validate(event)
         assert json.loads(json.dumps(event)) == event
+
+
+def test_a_second_run_on_a_busy_thread_is_a_conflict() -> None:
+    from graph_agents.testing import ScriptedResponse
+
+    slow = ScriptedModel(responder=lambda m: ScriptedResponse(text="done", delay=1.0))
+    network = create_network(agents=[Agent("A", "a", model=slow)])
+    with running(create_app(network)) as base, httpx.Client(base_url=base) as client:
+        first = client.post("/runs", json={"query": "one", "thread_id": "busy"})
+        assert first.status_code == 202
+        second = client.post("/runs", json={"query": "two", "thread_id": "busy"})
+        assert second.status_code == 409
+        assert "Thread 'busy' already has a run in progress" in second.json()["detail"]
+        events = sse(client, first.json()["events_url"])
+        assert events[-1][1]["data"]["output"] == "done"
