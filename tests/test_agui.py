@@ -253,3 +253,21 @@ def test_the_typescript_client_answers_an_interrupt_on_the_same_thread(
     assert second["result"] == "Result: Paid 500 EUR to Eve."
     tools = [m["content"] for m in seen["messages"] if m["role"] == "tool"]
     assert tools == ["Paid 500 EUR to Eve."]
+
+
+def test_a_human_approval_tool_request_is_a_human_approval_interrupt() -> None:
+    from graph_agents.tools import human_approval_tool
+
+    model = ScriptedModel(
+        responder=lambda messages: (
+            ToolCall("human_approval_tool", {"action": "delete 3 branches", "details": "old"})
+            if messages[-1].type == "human"
+            else "ok"
+        )
+    )
+    network = create_network(agents=[Agent("A", "a", model=model, tools=[human_approval_tool])])
+    with running(create_app(network)) as base, httpx.Client(base_url=base) as client:
+        paused = agui_events(client, run_input("h-1", "r-1", "Clean up"))
+    [interrupt] = paused[-1].outcome.interrupts
+    assert interrupt.reason == "human_approval"
+    assert interrupt.message == "delete 3 branches: old"

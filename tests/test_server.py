@@ -325,3 +325,47 @@ def test_a_second_run_on_a_busy_thread_is_a_conflict() -> None:
         assert "Thread 'busy' already has a run in progress" in second.json()["detail"]
         events = sse(client, first.json()["events_url"])
         assert events[-1][1]["data"]["output"] == "done"
+
+
+def test_a_last_event_id_past_the_end_of_a_finished_run_ends_the_stream(
+    handoff_server: tuple[httpx.Client, str],
+) -> None:
+    client, _ = handoff_server
+    run = client.post("/runs", json={"query": "Museums in Oslo?"}).json()
+    everything = sse(client, run["events_url"])
+    last = everything[-1][0]
+    assert sse(client, run["events_url"], headers={"Last-Event-ID": str(last)}) == []
+    assert sse(client, run["events_url"], headers={"Last-Event-ID": str(last + 50)}) == []
+
+
+def test_stopping_the_server_cancels_its_runs_and_leaves_them_resumable(tmp_path: Path) -> None:
+    import asyncio
+
+    from graph_agents import SqliteStateStore
+    from graph_agents.testing import ScriptedResponse
+
+    calls = 0
+
+    def respond(messages: list[Any]) -> Any:
+        nonlocal calls
+        calls += 1
+        if messages[-1].type == "human":
+            return ToolCall("pay", {"amount": 5, "to": "Ann"})
+        return ScriptedResponse(text="paid", delay=60.0 if calls == 2 else 0.0)
+
+    def network() -> Any:
+        return create_network(
+            agents=[Agent("A", "a", model=ScriptedModel(responder=respond), tools=[pay])],
+            state_store=SqliteStateStore(tmp_path / "stop.sqlite"),
+        )
+
+    app = create_app(network())
+    with running(app) as base, httpx.Client(base_url=base) as client:
+        run = client.post("/runs", json={"query": "go", "thread_id": "stop-1"}).json()
+        sse(client, run["events_url"], until="tool.completed")
+        status = client.get(f"/runs/{run['run_id']}").json()
+        assert status["status"] == "running"
+    # The server stopped at once: the run waiting on its 60 s model call was cancelled.
+    resumed = asyncio.run(network().resume("stop-1"))
+    assert resumed.output == "paid"
+    assert [m.type for m in resumed.messages] == ["human", "ai", "tool", "ai"]

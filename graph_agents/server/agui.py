@@ -78,6 +78,10 @@ RESPONSE_SCHEMA: dict[str, Any] = {
 """What an interrupt's answer (a resume entry's ``payload``) looks like."""
 
 
+_REASONS = {"human_approval": "human_approval", "tool": "tool_approval"}
+"""An interrupt's ``reason`` by approval request kind (others keep their kind)."""
+
+
 def _pointer(key: str) -> str:
     return "/" + key.replace("~", "~0").replace("/", "~1")
 
@@ -306,7 +310,7 @@ class AGUITranslator:
         self._interrupts.append(
             Interrupt(
                 id=str(data["id"]),
-                reason="human_approval" if data.get("kind") == "approval" else "tool_approval",
+                reason=_REASONS.get(str(data.get("kind")), str(data.get("kind") or "approval")),
                 message=f"{action}: {details}" if details else action,
                 response_schema=RESPONSE_SCHEMA,
                 **extra,
