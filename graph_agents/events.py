@@ -165,7 +165,7 @@ class _Handoff(_Data):
 
 class _ApprovalRequested(_Data):
     id: str
-    kind: str
+    kind: Literal["human_approval", "tool", "interrupt"]
     agent: str
     action: str
     details: str
