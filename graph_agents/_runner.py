@@ -31,7 +31,7 @@ from .checkpoints.lean import counting_writes
 from .events import StreamCallback
 from .exceptions import ConcurrentRunError, ConfigurationError
 from .nodes.approval import requests_from_interrupts
-from .nodes.context import CallJournal
+from .nodes.context import CallJournal, MemoryWrites
 from .nodes.schema import LEAN_CHANNELS
 from .state import InMemoryStateStore
 
@@ -207,13 +207,17 @@ class GraphRunner(StoreOpener, ThreadStates):
         calls = CallJournal(opened.journal, thread_id)
         # A run that continues a thread may finish a step an earlier run began.
         calls.used = inputs is None
-        run_context = replace(context(emitter), thread_id=thread_id, calls=calls)
+        writes = MemoryWrites()
+        run_context = replace(context(emitter), thread_id=thread_id, calls=calls, memory=writes)
         config["recursion_limit"] = recursion_limit
         config["metadata"] = {RUN_ID_KEY: run_id}
         graph_input: Any = Command(resume=resume_map) if resume_map else inputs
-        final = await opened.graph.ainvoke(
-            graph_input, config, context=run_context, durability=self.durability
-        )
+        try:
+            final = await opened.graph.ainvoke(
+                graph_input, config, context=run_context, durability=self.durability
+            )
+        finally:
+            await writes.flush()  # memory writes started by the run end with it
         interrupts = requests_from_interrupts(final.pop("__interrupt__", ()), thread_id)
         if not interrupts:
             self._keep_latest(opened, thread_id, final)

@@ -43,9 +43,9 @@ class Agent:
     description: str | None = field(default=None)
     """What routers match requests against; defaults to ``instructions``."""
     memory: Any = field(default=None)
-    """Long-term memory. Not available yet: ``graph_agents.memory`` does not exist in this
-    version, and any value other than ``None`` is refused by ``create_network`` with a
-    `ConfigurationError`."""
+    """Long-term memory: a `graph_agents.memory.MemoryManager`. Before each turn the
+    memories most relevant to the request are put into the agent's context; after the
+    turn the exchange is stored (and reflected on)."""
     compute_backend: str = field(default="local")
     """Where this agent's turns run; one of `COMPUTE_BACKENDS`."""
     output_type: type[BaseModel] | None = field(default=None)

@@ -35,6 +35,8 @@ EventType = Literal[
     "tool.started",
     "tool.completed",
     "state.updated",
+    "memory.recalled",
+    "memory.stored",
     "handoff",
     "approval.requested",
     "step.started",
@@ -158,6 +160,17 @@ class _StateUpdated(_Data):
     deleted: list[str] = Field(description="The keys it deleted.")
 
 
+class _MemoryRecalled(_Data):
+    ids: list[str] = Field(description="The memories put into the agent's context, best first.")
+    count: int
+    scope: str
+
+
+class _MemoryStored(_Data):
+    ids: list[str]
+    kind: str
+
+
 class _Handoff(_Data):
     from_: str = Field(alias="from")
     to: str
@@ -226,6 +239,8 @@ _DATA: dict[str, type[_Data]] = {
     "tool.started": _ToolStarted,
     "tool.completed": _ToolCompleted,
     "state.updated": _StateUpdated,
+    "memory.recalled": _MemoryRecalled,
+    "memory.stored": _MemoryStored,
     "handoff": _Handoff,
     "approval.requested": _ApprovalRequested,
     "step.started": _StepStarted,

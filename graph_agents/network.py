@@ -102,6 +102,7 @@ class Network(RunnerFacade):
         stream_callback: StreamCallback | None = None,
         checkpoint_id: str | None = None,
         run_id: str | None = None,
+        user_id: str | None = None,
     ) -> RunResult:
         """Run the network on ``query`` until it answers, or pauses for an approval.
 
@@ -117,6 +118,8 @@ class Network(RunnerFacade):
                 again with the same key returns the run's recorded result when it
                 finished, without running any model or tool again, and continues it
                 when it stopped midway (a crash, a store failure).
+            user_id: The user the request is for: memories with ``scope="user"`` are
+                recalled and stored under this id.
 
         Returns:
             The result; ``stop_reason="interrupted"`` with ``interrupts`` when a call
@@ -141,6 +144,7 @@ class Network(RunnerFacade):
             sink=None,
             checkpoint_id=checkpoint_id,
             run_id=run_id,
+            user_id=user_id,
         )
 
     async def resume(
@@ -154,6 +158,7 @@ class Network(RunnerFacade):
         checkpoint_id: str | None = None,
         max_iterations: int | None = None,
         stream_callback: StreamCallback | None = None,
+        user_id: str | None = None,
     ) -> RunResult:
         """Continue a thread's run: answer its pending approvals, or pick up after a failure.
 
@@ -174,6 +179,7 @@ class Network(RunnerFacade):
                 latest; the history after it stays as it was.
             max_iterations: Overrides the network's bound on agent turns.
             stream_callback: Called (sync or async) with every `Event`, in order.
+            user_id: As for `run` (memory's ``"user"`` scope).
 
         Raises:
             ConfigurationError: the thread has no checkpoint or nothing left to run; its
@@ -200,6 +206,7 @@ class Network(RunnerFacade):
             sink=None,
             resume_map=resume_map,
             checkpoint_id=checkpoint_id,
+            user_id=user_id,
         )
 
     def _agent_exists(self, current: ThreadState) -> None:
@@ -220,6 +227,7 @@ class Network(RunnerFacade):
         thread_id: str | None = None,
         stream_callback: StreamCallback | None = None,
         run_id: str | None = None,
+        user_id: str | None = None,
     ) -> RunResult:
         """`run`, for code outside an event loop.
 
@@ -235,6 +243,7 @@ class Network(RunnerFacade):
                     thread_id=thread_id,
                     stream_callback=stream_callback,
                     run_id=run_id,
+                    user_id=user_id,
                 )
             finally:
                 await self.aclose()
@@ -248,6 +257,7 @@ class Network(RunnerFacade):
         max_iterations: int | None = None,
         thread_id: str | None = None,
         run_id: str | None = None,
+        user_id: str | None = None,
     ) -> RunStream[RunResult]:
         """Run the network, streaming its events as they happen; then its result.
 
@@ -270,6 +280,7 @@ class Network(RunnerFacade):
                 callback=None,
                 sink=sink,
                 run_id=run_id,
+                user_id=user_id,
             )
 
         return RunStream(start)
@@ -314,6 +325,7 @@ class Network(RunnerFacade):
         resume_map: dict[str, Any] | None = None,
         checkpoint_id: str | None = None,
         run_id: str | None = None,
+        user_id: str | None = None,
     ) -> RunResult:
         iterations = max_iterations
         tracker = TurnTracker(self._router) if self._router is not None else None
@@ -325,6 +337,8 @@ class Network(RunnerFacade):
                 max_iterations=iterations,
                 max_depth=self.max_delegation_depth,
                 turns=tracker,
+                user_id=user_id,
+                owner=self.name,
             )
 
         def finish(

@@ -270,7 +270,7 @@ class Workflow(RunnerFacade):
         run_id: str | None = None,
     ) -> WorkflowResult:
         def context(emitter: Emitter) -> RunContext:
-            return RunContext(emitter=emitter, max_iterations=10_000)
+            return RunContext(emitter=emitter, max_iterations=10_000, owner=self.name)
 
         def finish(
             final: dict[str, Any], thread: str, run_id: str, interrupts: list[ApprovalRequest]

@@ -101,6 +101,7 @@ EXPECTED = {
     ],
     "graph_agents.testing": [
         "HTTPFailure",
+        "HashEmbeddings",
         "ModelCall",
         "OpenAIStubServer",
         "ScriptExhaustedError",
@@ -119,6 +120,29 @@ EXPECTED = {
         "event_json_schema",
     ],
     "graph_agents.streaming": ["RunStream"],
+    "graph_agents.memory": [
+        "Memory",
+        "MemoryKind",
+        "MemoryManager",
+        "MemoryScope",
+        "RetrievalWeights",
+        "VectorMemoryStore",
+    ],
+    "graph_agents.memory.store": [
+        "StoredMemory",
+        "VectorMemoryStore",
+        "VectorsOnly",
+        "check_collection_name",
+        "rows",
+    ],
+    "graph_agents.memory.manager": [
+        "Memory",
+        "MemoryKind",
+        "MemoryManager",
+        "MemoryScope",
+        "RetrievalWeights",
+        "heuristic_importance",
+    ],
     "graph_agents.cli": ["load_target", "main"],
     "graph_agents.server": [
         "DEFAULT_MAX_BODY_BYTES",

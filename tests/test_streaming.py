@@ -446,6 +446,14 @@ async def test_every_event_of_a_workflow_with_an_output_type_fits_the_schema() -
     await workflow.run({"topic": "AI Safety"}, stream_callback=events.append)
     network_events: list[Event] = []
     await handoff_network().run("Museums in Oslo?", stream_callback=network_events.append)
+    from graph_agents.memory import MemoryManager, VectorMemoryStore
+    from graph_agents.testing import HashEmbeddings
+
+    memory = MemoryManager(VectorMemoryStore("schema_mem", embeddings=HashEmbeddings()))
+    remembering = create_network(
+        agents=[Agent("M", "m", model=ScriptedModel(["ok"]), memory=memory)]
+    )
+    await remembering.run("Remember this", stream_callback=network_events.append)
     types = set()
     for event in [*events, *network_events]:
         wire = json.loads(json.dumps(event.model_dump(mode="json")))

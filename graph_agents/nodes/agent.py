@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from ..exceptions import ConfigurationError, ModelProviderError
 from ..models import RetryPolicy, describe_model, stream_chat
 from ..tools import Tool, tool_from
+from . import memory as memory_nodes
 from .context import RunContext
 
 if TYPE_CHECKING:
@@ -158,6 +159,10 @@ def make_model_node(spec: CompiledAgent, retry: RetryPolicy, *, ends_run: bool =
             if state.get("active") != name:
                 update["active"] = name
         prompt: list[BaseMessage] = list(state["messages"])
+        if spec.agent.memory is not None:
+            recalled = await memory_nodes.recall(spec, prompt, ctx)
+            if recalled is not None:
+                prompt.insert(0, recalled)
         if spec.system_prompt:
             prompt.insert(0, SystemMessage(spec.system_prompt))
 
@@ -204,6 +209,10 @@ def make_model_node(spec: CompiledAgent, retry: RetryPolicy, *, ends_run: bool =
         )
         if "output" in update:
             ctx.emit("agent.completed", {"output": message.text}, agent=name)
+            if spec.agent.memory is not None:
+                info = runtime.execution_info
+                task = info.task_id if info is not None else str(message.id)
+                await memory_nodes.remember(spec, list(state["messages"]), message.text, ctx, task)
             if ctx.turns is not None:
                 ctx.turns.finish(name)
         update["messages"] = new_messages

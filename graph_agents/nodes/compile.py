@@ -61,10 +61,15 @@ def compile_agents(
                 f"{'transfer_to_' + slug.removeprefix('ask_')!r}; rename one of them."
             )
         if agent.memory is not None:
-            raise ConfigurationError(
-                f"Agent {agent.name!r} has memory={agent.memory!r}, but long-term memory "
-                "is not available in this version. Remove memory=..."
-            )
+            from ..memory import MemoryManager
+
+            if not isinstance(agent.memory, MemoryManager):
+                raise ConfigurationError(
+                    f"Agent {agent.name!r}: memory={agent.memory!r} is not a MemoryManager; "
+                    "pass graph_agents.memory.MemoryManager(store=VectorMemoryStore(...))."
+                )
+            if agent.name not in agent.memory.agents:
+                agent.memory.agents.append(agent.name)
         seen[agent.name] = agent
         slugs[slug] = agent.name
     return {

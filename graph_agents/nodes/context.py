@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -12,7 +14,9 @@ from ..checkpoints.journal import ToolJournal
 from ..events import EventType
 from ..routers.base import Router
 
-__all__ = ["CallJournal", "RunContext", "TurnTracker"]
+__all__ = ["CallJournal", "MemoryWrites", "RunContext", "TurnTracker"]
+
+logger: logging.Logger = logging.getLogger("graph_agents.memory")
 
 
 class CallJournal:
@@ -72,6 +76,38 @@ class TurnTracker:
         self._open.clear()
 
 
+class MemoryWrites:
+    """Background memory work of one run (reflections): retried, and all awaited
+    (`flush`) before the run returns; a failure is logged, never raised."""
+
+    def __init__(self) -> None:
+        self._tasks: list[asyncio.Task[None]] = []
+        self.recalled: dict[tuple[str, str], list[Any]] = {}
+        """(agent, request) -> what recall returned, so one turn recalls once."""
+
+    def spawn(self, write: Callable[[], Awaitable[None]], what: str) -> None:
+        """Run ``write()`` in the background (three attempts)."""
+
+        async def attempt() -> None:
+            for tries in range(3):
+                try:
+                    await write()
+                    return
+                except Exception:
+                    if tries == 2:
+                        logger.error("Memory write (%s) failed 3 times", what, exc_info=True)
+                        raise
+                    await asyncio.sleep(0.2 * (tries + 1))
+
+        self._tasks.append(asyncio.ensure_future(attempt()))
+
+    async def flush(self) -> None:
+        """Wait for every write; a failed one is logged, never raised."""
+        while self._tasks:
+            tasks, self._tasks = self._tasks, []
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
 @dataclass(frozen=True)
 class RunContext:
     """What one run hands to every node; never checkpointed."""
@@ -94,6 +130,12 @@ class RunContext:
     """The workflow step the agent runs in, inside a workflow."""
     path: tuple[str, ...] = ()
     """Where in the run this scope is (`graph_agents.events.Event.path`)."""
+    user_id: str | None = None
+    """The user the run is for (memory's ``"user"`` scope)."""
+    owner: str | None = None
+    """The network's or workflow's name (memory's ``"network"`` scope)."""
+    memory: MemoryWrites | None = None
+    """The run's memory writes, awaited before the run returns."""
 
     def emit(
         self, type: EventType, data: dict[str, Any] | None = None, *, agent: str | None = None

@@ -14,7 +14,7 @@ AG-UI events:
 | ``tool.started`` | ``TOOL_CALL_START``, ``TOOL_CALL_ARGS`` (the arguments' JSON), ``TOOL_CALL_END`` |
 | ``tool.completed`` | ``SUBAGENT_FINISHED`` for a delegation, then ``TOOL_CALL_RESULT`` |
 | ``state.updated`` | ``STATE_DELTA`` (a JSON Patch: ``add`` per changed key, ``remove`` per deleted one) |
-| ``handoff``, ``route.decided`` | ``CUSTOM`` (name ``graph_agents.handoff`` / ``graph_agents.route``, the event's data as value) |
+| ``handoff``, ``route.decided``, ``memory.recalled``, ``memory.stored`` | ``CUSTOM`` (name ``graph_agents.handoff`` / ``graph_agents.route`` / ``graph_agents.memory.recalled`` / ``graph_agents.memory.stored``, the event's data as value: memory ids, never content) |
 | ``agent.completed`` | ``STEP_FINISHED`` |
 | ``approval.requested`` | collected: ``RUN_FINISHED`` with an ``interrupt`` outcome, one ``Interrupt`` per request |
 | ``run.completed`` | ``STATE_SNAPSHOT`` (the final state), ``RUN_FINISHED`` (``result``: the output) |
@@ -300,6 +300,14 @@ class AGUITranslator:
 
     def _route_decided(self, event: Event, lane: str) -> list[BaseEvent]:
         return [CustomEvent(name="graph_agents.route", value=event.data, **self._sub(lane))]
+
+    def _memory_recalled(self, event: Event, lane: str) -> list[BaseEvent]:
+        return [
+            CustomEvent(name="graph_agents.memory.recalled", value=event.data, **self._sub(lane))
+        ]
+
+    def _memory_stored(self, event: Event, lane: str) -> list[BaseEvent]:
+        return [CustomEvent(name="graph_agents.memory.stored", value=event.data, **self._sub(lane))]
 
     def _approval_requested(self, event: Event, lane: str) -> list[BaseEvent]:
         data = event.data

@@ -1,0 +1,571 @@
+"""`MemoryManager`: what an agent remembers, how it is recalled, reflected on and evicted.
+
+**Records** (`Memory`): text, ``kind`` (``observation``: an exchange stored after a
+turn; ``reflection``: an insight the agent's model drew from observations; ``fact``:
+added through the API), ``importance`` (1-10), created and last-accessed times, the
+agent, thread and user, and a reflection's source ids.
+
+**Recall** scores each candidate (the ``candidates`` nearest by embedding) by
+
+    score = w_relevance * relevance + w_recency * recency + w_importance * importance
+
+where each part is normalised to 0..1 on its own absolute scale: relevance is the cosine
+similarity (negative counts 0), recency is ``decay ** hours`` since the memory was last
+accessed, and importance is ``importance / 10``. (Absolute scales, not min-max over the
+candidates: with few candidates, min-max would turn a millisecond's difference in age
+into a full point.) The defaults, `RetrievalWeights()`, weigh the three equally with
+``decay=0.995`` per hour, as in the Generative Agents paper. Ties go to the smaller id.
+Recall updates the returned memories' last-accessed time.
+
+**Scopes**: ``"agent"`` (each agent its own memories), ``"network"`` (the agents of one
+network share them), ``"user"`` (one namespace per ``user_id`` passed at run time). A
+search never returns another namespace's memories.
+
+**Eviction**: after a write, while the namespace holds more than ``max_memories``, the
+lowest-retention memories (``importance / 10 * recency``) are deleted, observations a
+reflection already covers first.
+
+**Reflection** (``enable_reflection``): once the importance of observations not yet
+reflected on passes ``reflection_threshold``, the agent's model is asked for a few
+insights about them; each is stored as a ``reflection`` citing its sources, which count
+as covered. A failure is logged and retried after the next write; it never fails a run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..exceptions import ConfigurationError
+from .store import StoredMemory, VectorMemoryStore, rows
+
+__all__ = [
+    "Memory",
+    "MemoryKind",
+    "MemoryManager",
+    "MemoryScope",
+    "RetrievalWeights",
+    "heuristic_importance",
+]
+
+logger: logging.Logger = logging.getLogger("graph_agents.memory")
+
+MemoryKind = Literal["observation", "reflection", "fact"]
+MemoryScope = Literal["agent", "network", "user"]
+_KINDS = ("observation", "reflection", "fact")
+_SCOPES = ("agent", "network", "user")
+
+
+@dataclass(frozen=True)
+class RetrievalWeights:
+    """How recall weighs relevance, recency and importance (see the module docstring)."""
+
+    relevance: float = 1.0
+    recency: float = 1.0
+    importance: float = 1.0
+    decay: float = 0.995
+    """Recency multiplier per hour since last access."""
+    candidates: int = 50
+    """Nearest memories fetched from Chroma before scoring (at least ``k``)."""
+
+
+@dataclass(frozen=True)
+class Memory:
+    """One memory, as `MemoryManager.search` and `MemoryManager.add` return it."""
+
+    id: str
+    text: str
+    kind: MemoryKind
+    importance: float
+    created_at: float
+    last_accessed: float
+    namespace: str
+    agent: str | None = None
+    thread_id: str | None = None
+    user_id: str | None = None
+    sources: tuple[str, ...] = ()
+    """A reflection's source memory ids."""
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    """Your own metadata (from ``add(..., metadata=)``)."""
+    score: float | None = None
+    """The recall score (searches only)."""
+    relevance: float | None = None
+    """Cosine similarity to the query (searches only)."""
+
+
+_RESERVED = {
+    "kind",
+    "importance",
+    "created_at",
+    "last_accessed",
+    "namespace",
+    "agent",
+    "thread_id",
+    "user_id",
+    "sources",
+    "covered",
+}
+
+
+def _memory(row: StoredMemory, score: float | None = None) -> Memory:
+    meta = row.metadata
+    sources = str(meta.get("sources") or "")
+    kind = str(meta.get("kind") or "fact")
+    return Memory(
+        id=row.id,
+        text=row.text,
+        kind=kind if kind in _KINDS else "fact",  # type: ignore[arg-type]
+        importance=float(meta.get("importance") or 0.0),
+        created_at=float(meta.get("created_at") or 0.0),
+        last_accessed=float(meta.get("last_accessed") or 0.0),
+        namespace=str(meta.get("namespace") or ""),
+        agent=_opt(meta.get("agent")),
+        thread_id=_opt(meta.get("thread_id")),
+        user_id=_opt(meta.get("user_id")),
+        sources=tuple(s for s in sources.split(",") if s),
+        metadata={k[5:]: v for k, v in meta.items() if k.startswith("user.")},
+        score=score,
+        relevance=None if row.distance is None else 1.0 - row.distance,
+    )
+
+
+def _opt(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+_IMPORTANT = re.compile(
+    r"\b(always|never|prefer|prefers|favou?rite|allergic|important|remember|must|deadline|"
+    r"birthday|my name|i am|i'm|i live|password|budget)\b",
+    re.I,
+)
+
+
+def heuristic_importance(text: str) -> float:
+    """A cheap 1-10 importance: longer text and words of preference or commitment rate
+    higher."""
+    hits = len(_IMPORTANT.findall(text))
+    length = min(len(text.split()) / 40.0, 1.0)
+    return round(min(10.0, 2.0 + 2.5 * hits + 2.0 * length), 2)
+
+
+class MemoryManager:
+    """An agent's long-term memory; see the module docstring.
+
+    Args:
+        store: Where memories live; an ephemeral ``VectorMemoryStore()`` by default.
+        enable_reflection: Let the agent's model write insights about its observations.
+        max_memories: The most memories one namespace keeps.
+        top_k: Memories recalled before each turn.
+        scope: ``"agent"``, ``"network"`` or ``"user"``.
+        weights: The recall weights.
+        reflection_threshold: Summed importance of unreflected observations that
+            triggers a reflection.
+        importance: ``"heuristic"`` (default) or ``"model"`` (the agent's model rates
+            each exchange 1-10; the heuristic when it cannot).
+        clock: Seconds since the epoch (tests pass a fake).
+
+    Raises:
+        ConfigurationError: a value out of range, or an unknown scope.
+    """
+
+    def __init__(
+        self,
+        store: VectorMemoryStore | None = None,
+        enable_reflection: bool = True,
+        max_memories: int = 1000,
+        top_k: int = 5,
+        scope: MemoryScope = "agent",
+        *,
+        weights: RetrievalWeights | None = None,
+        reflection_threshold: float = 25.0,
+        importance: Literal["heuristic", "model"] = "heuristic",
+        clock: Callable[[], float] = time.time,
+    ):
+        if scope not in _SCOPES:
+            raise ConfigurationError(
+                f"MemoryManager(scope={scope!r}): use 'agent', 'network' or 'user'."
+            )
+        for name, value in (("max_memories", max_memories), ("top_k", top_k)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigurationError(f"MemoryManager({name}={value!r}): use an int >= 1.")
+        if importance not in ("heuristic", "model"):
+            raise ConfigurationError(
+                f"MemoryManager(importance={importance!r}): use 'heuristic' or 'model'."
+            )
+        self.store: VectorMemoryStore = store if store is not None else VectorMemoryStore()
+        self.enable_reflection = enable_reflection
+        self.max_memories = max_memories
+        self.top_k = top_k
+        self.scope: MemoryScope = scope
+        self.weights: RetrievalWeights = weights or RetrievalWeights()
+        self.reflection_threshold = reflection_threshold
+        self.importance = importance
+        self.clock = clock
+        self.agents: list[str] = []
+        """The agents this manager is attached to."""
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._dimension: int | None = None
+
+    # -- namespaces ------------------------------------------------------------------
+
+    def namespace(
+        self, *, agent: str | None = None, network: str | None = None, user_id: str | None = None
+    ) -> str:
+        """The namespace memories of this scope live in.
+
+        Raises:
+            ConfigurationError: the scope's key (agent, network or user id) is missing.
+        """
+        if self.scope == "user":
+            if not user_id:
+                raise ConfigurationError(
+                    "This memory has scope='user': pass user_id=... (to run(), or to the "
+                    "memory call) so memories stay with their user."
+                )
+            return f"user:{user_id}"
+        if self.scope == "network":
+            return f"network:{network or 'default'}"
+        agent = agent or (self.agents[0] if len(self.agents) == 1 else None)
+        if not agent:
+            raise ConfigurationError(
+                "This memory has scope='agent' and serves several agents (or none): pass "
+                f"agent=... to say whose memories; attached to {self.agents!r}."
+            )
+        return f"agent:{agent}"
+
+    async def _vectors(self, texts: Sequence[str]) -> list[list[float]]:
+        vectors = await self.store.embed(texts)
+        if vectors:
+            self._dimension = len(vectors[0])
+        return vectors
+
+    async def _dim(self) -> int:
+        if self._dimension is None:
+            await self._vectors(["dimension probe"])
+        assert self._dimension is not None
+        return self._dimension
+
+    # -- the explicit API ------------------------------------------------------------
+
+    async def add(
+        self,
+        text: str,
+        *,
+        kind: MemoryKind = "fact",
+        importance: float | None = None,
+        metadata: Mapping[str, str | int | float | bool] | None = None,
+        agent: str | None = None,
+        network: str | None = None,
+        user_id: str | None = None,
+        thread_id: str | None = None,
+        sources: Sequence[str] = (),
+        memory_id: str | None = None,
+    ) -> Memory:
+        """Store a memory (``memory_id`` replaces one with that id), then evict over the cap.
+
+        Raises:
+            ConfigurationError: empty text, an unknown kind, importance outside 0-10, or
+                the scope's key is missing.
+        """
+        if not isinstance(text, str) or not text.strip():
+            raise ConfigurationError(f"Memory text {text!r} is empty; pass what to remember.")
+        if kind not in _KINDS:
+            raise ConfigurationError(
+                f"Memory kind {kind!r}: use 'observation', 'reflection' or 'fact'."
+            )
+        if importance is not None and not 0 <= importance <= 10:
+            raise ConfigurationError(f"Memory importance {importance!r}: use 0-10.")
+        namespace = self.namespace(agent=agent, network=network, user_id=user_id)
+        now = self.clock()
+        meta: dict[str, Any] = {
+            "kind": kind,
+            "importance": float(heuristic_importance(text) if importance is None else importance),
+            "created_at": now,
+            "last_accessed": now,
+            "namespace": namespace,
+            "agent": agent or "",
+            "thread_id": thread_id or "",
+            "user_id": user_id or "",
+            "sources": ",".join(sources),
+            "covered": False,
+        }
+        for key, value in (metadata or {}).items():
+            meta[f"user.{key}"] = value
+        memory_id = memory_id or f"mem_{uuid.uuid4().hex[:20]}"
+        [vector] = await self._vectors([text])
+        async with self._lock(namespace):
+            await self.store.call(
+                len(vector),
+                "upsert",
+                ids=[memory_id],
+                embeddings=[vector],
+                documents=[text],
+                metadatas=[meta],
+            )
+            await self._evict(namespace)
+        return _memory(StoredMemory(memory_id, text, meta))
+
+    async def search(
+        self,
+        query: str,
+        k: int | None = None,
+        *,
+        agent: str | None = None,
+        network: str | None = None,
+        user_id: str | None = None,
+        touch: bool = True,
+    ) -> list[Memory]:
+        """The ``k`` (default ``top_k``) best memories for ``query``, best first."""
+        namespace = self.namespace(agent=agent, network=network, user_id=user_id)
+        k = k or self.top_k
+        [vector] = await self._vectors([query])
+        total = await self._count(namespace, len(vector))
+        if total == 0:
+            return []
+        found = rows(
+            await self.store.call(
+                len(vector),
+                "query",
+                query_embeddings=[vector],
+                n_results=min(total, max(k, self.weights.candidates)),
+                where={"namespace": namespace},
+                include=["documents", "metadatas", "distances"],
+            ),
+            nested=True,
+        )
+        ranked = self.rank(found)[:k]
+        if touch and ranked:
+            now = self.clock()
+            await self.store.call(
+                len(vector),
+                "update",
+                ids=[m.id for m in ranked],
+                metadatas=[{"last_accessed": now} for _ in ranked],
+            )
+        return ranked
+
+    def rank(self, found: Sequence[StoredMemory]) -> list[Memory]:
+        """``found`` scored and sorted as recall does (best first)."""
+        now = self.clock()
+        w = self.weights
+        relevance = [max(0.0, 1.0 - (row.distance or 0.0)) for row in found]
+        recency = [
+            w.decay ** (max(0.0, now - float(row.metadata.get("last_accessed") or 0.0)) / 3600.0)
+            for row in found
+        ]
+        importance = [float(row.metadata.get("importance") or 0.0) / 10.0 for row in found]
+        scores = [
+            w.relevance * a + w.recency * b + w.importance * c
+            for a, b, c in zip(relevance, recency, importance, strict=True)
+        ]
+        order = sorted(range(len(found)), key=lambda i: (-scores[i], found[i].id))
+        return [_memory(found[i], round(scores[i], 6)) for i in order]
+
+    async def forget(self, memory_id: str) -> bool:
+        """Delete a memory; whether it existed."""
+        dimension = await self._dim()
+        existing = await self.store.call(dimension, "get", ids=[memory_id], include=[])
+        if not existing.get("ids"):
+            return False
+        await self.store.call(dimension, "delete", ids=[memory_id])
+        return True
+
+    async def clear(
+        self, *, agent: str | None = None, network: str | None = None, user_id: str | None = None
+    ) -> int:
+        """Delete every memory of the namespace; how many there were."""
+        namespace = self.namespace(agent=agent, network=network, user_id=user_id)
+        dimension = await self._dim()
+        found = await self.store.call(dimension, "get", where={"namespace": namespace}, include=[])
+        ids = list(found.get("ids") or [])
+        if ids:
+            await self.store.call(dimension, "delete", ids=ids)
+        return len(ids)
+
+    async def count(
+        self, *, agent: str | None = None, network: str | None = None, user_id: str | None = None
+    ) -> int:
+        """How many memories the namespace holds."""
+        namespace = self.namespace(agent=agent, network=network, user_id=user_id)
+        return await self._count(namespace, await self._dim())
+
+    async def all(
+        self, *, agent: str | None = None, network: str | None = None, user_id: str | None = None
+    ) -> list[Memory]:
+        """Every memory of the namespace, oldest first."""
+        namespace = self.namespace(agent=agent, network=network, user_id=user_id)
+        found = await self._rows(namespace, await self._dim())
+        return sorted((_memory(r) for r in found), key=lambda m: (m.created_at, m.id))
+
+    # -- internals -------------------------------------------------------------------
+
+    def _lock(self, namespace: str) -> asyncio.Lock:
+        lock = self._locks.get(namespace)
+        if lock is None:
+            lock = self._locks[namespace] = asyncio.Lock()
+        return lock
+
+    async def _count(self, namespace: str, dimension: int) -> int:
+        found = await self.store.call(dimension, "get", where={"namespace": namespace}, include=[])
+        return len(found.get("ids") or [])
+
+    async def _rows(self, namespace: str, dimension: int, **where: Any) -> list[StoredMemory]:
+        condition: dict[str, Any] = {"namespace": namespace}
+        if where:
+            condition = {"$and": [{"namespace": namespace}, *({k: v} for k, v in where.items())]}
+        return rows(
+            await self.store.call(
+                dimension, "get", where=condition, include=["documents", "metadatas"]
+            ),
+            nested=False,
+        )
+
+    async def _evict(self, namespace: str) -> None:
+        dimension = await self._dim()
+        found = await self._rows(namespace, dimension)
+        excess = len(found) - self.max_memories
+        if excess <= 0:
+            return
+        now = self.clock()
+        decay = self.weights.decay
+
+        def retention(row: StoredMemory) -> tuple[int, float, float, str]:
+            meta = row.metadata
+            covered = meta.get("kind") == "observation" and bool(meta.get("covered"))
+            age = max(0.0, now - float(meta.get("last_accessed") or 0.0)) / 3600.0
+            value = float(meta.get("importance") or 0.0) / 10.0 * decay**age
+            return (0 if covered else 1, value, float(meta.get("created_at") or 0.0), row.id)
+
+        doomed = sorted(found, key=retention)[:excess]
+        await self.store.call(dimension, "delete", ids=[row.id for row in doomed])
+        logger.debug("Evicted %d memories from %s", len(doomed), namespace)
+
+    # -- what a run does -------------------------------------------------------------
+
+    async def remember_exchange(
+        self,
+        *,
+        request: str,
+        answer: str,
+        agent: str,
+        network: str | None,
+        user_id: str | None,
+        thread_id: str,
+        key: str,
+        model: Any = None,
+    ) -> Memory:
+        """Store one turn's exchange as an observation, under an id derived from ``key``
+        (so storing the same turn again replaces it)."""
+        text = f"User: {request.strip()}\n{agent}: {answer.strip()}"
+        importance = None
+        if self.importance == "model" and model is not None:
+            importance = await _rate(model, text)
+        memory_id = "obs_" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+        stored = await self.add(
+            text,
+            kind="observation",
+            importance=importance,
+            agent=agent,
+            network=network,
+            user_id=user_id,
+            thread_id=thread_id,
+            memory_id=memory_id,
+        )
+        return stored
+
+    async def maybe_reflect(
+        self,
+        model: Any,
+        *,
+        agent: str | None = None,
+        network: str | None = None,
+        user_id: str | None = None,
+    ) -> list[Memory]:
+        """Reflect when the unreflected observations' importance passes the threshold;
+        the reflections stored (none when it is not time, or when reflecting failed)."""
+        namespace = self.namespace(agent=agent, network=network, user_id=user_id)
+        dimension = await self._dim()
+        pending = await self._rows(namespace, dimension, kind="observation", covered=False)
+        if sum(float(r.metadata.get("importance") or 0.0) for r in pending) < (
+            self.reflection_threshold
+        ):
+            return []
+        recent = sorted(pending, key=lambda r: float(r.metadata.get("created_at") or 0.0))[-20:]
+        try:
+            insights = await _insights(model, [r.text for r in recent])
+        except Exception:
+            logger.warning(
+                "Reflection on %d memories of %s failed; it is retried after the next write",
+                len(recent),
+                namespace,
+                exc_info=True,
+            )
+            return []
+        sources = [r.id for r in recent]
+        made = []
+        for insight in insights:
+            made.append(
+                await self.add(
+                    insight,
+                    kind="reflection",
+                    importance=8.0,
+                    agent=agent,
+                    network=network,
+                    user_id=user_id,
+                    sources=sources,
+                )
+            )
+        if made:
+            await self.store.call(
+                dimension,
+                "update",
+                ids=sources,
+                metadatas=[{"covered": True} for _ in sources],
+            )
+        return made
+
+
+async def _rate(model: Any, text: str) -> float | None:
+    from langchain_core.messages import HumanMessage
+
+    try:
+        reply = await model.ainvoke(
+            [
+                HumanMessage(
+                    "On a scale of 1 to 10, how important is this exchange to remember "
+                    f"for later conversations? Reply with one number.\n\n{text}"
+                )
+            ]
+        )
+        match = re.search(r"\d+(\.\d+)?", str(reply.content))
+        return max(1.0, min(10.0, float(match.group(0)))) if match else None
+    except Exception:
+        logger.warning("Rating a memory's importance failed; the heuristic rates it")
+        return None
+
+
+async def _insights(model: Any, texts: Sequence[str]) -> list[str]:
+    from langchain_core.messages import HumanMessage
+
+    listing = "\n".join(f"{i + 1}. {t}" for i, t in enumerate(texts))
+    reply = await model.ainvoke(
+        [
+            HumanMessage(
+                "Here are things you observed in earlier conversations:\n"
+                f"{listing}\n\nWhat are at most 3 high-level insights about the user or "
+                "the task you can infer from them? Reply with one insight per line."
+            )
+        ]
+    )
+    lines = [
+        re.sub(r"^\s*(?:[-*]|\d+[.)])\s*", "", line).strip()
+        for line in str(reply.content).splitlines()
+    ]
+    return [line for line in lines if line][:3]

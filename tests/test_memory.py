@@ -1,0 +1,443 @@
+"""Memory: ranking, injection, storing once, reflection, eviction, scopes, persistence,
+the HTTP client against a real ``chroma run``, and the errors; deterministic embeddings
+(one test with the real local MiniLM)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.messages import SystemMessage
+
+from graph_agents import Agent, ConfigurationError, Event, create_network, tool_from
+from graph_agents.memory import MemoryManager, RetrievalWeights, VectorMemoryStore
+from graph_agents.memory.store import StoredMemory
+from graph_agents.testing import HashEmbeddings, ScriptedModel, ToolCall
+
+from .web import free_port
+
+
+class Clock:
+    def __init__(self, now: float = 1_000_000.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def store(name: str | None = None, **kwargs: Any) -> VectorMemoryStore:
+    return VectorMemoryStore(
+        name or f"mem_{uuid.uuid4().hex[:10]}",
+        embeddings=kwargs.pop("embeddings", HashEmbeddings()),
+        **kwargs,
+    )
+
+
+def test_the_ranking_combines_relevance_recency_and_importance() -> None:
+    clock = Clock()
+    manager = MemoryManager(store(), clock=clock, weights=RetrievalWeights(decay=0.5))
+    hour = 3600.0
+
+    def row(memory_id: str, distance: float, hours_ago: float, importance: float) -> StoredMemory:
+        return StoredMemory(
+            memory_id,
+            memory_id,
+            {
+                "last_accessed": clock.now - hours_ago * hour,
+                "importance": importance,
+                "kind": "fact",
+            },
+            distance,
+        )
+
+    ranked = manager.rank(
+        [
+            row("relevant-old", 0.1, 4, 2),  # 0.9 + 0.0625 + 0.2
+            row("fresh", 0.7, 0, 2),  # 0.3 + 1.0 + 0.2
+            row("important", 0.6, 1, 10),  # 0.4 + 0.5 + 1.0
+            row("weak", 0.9, 3, 1),  # 0.1 + 0.125 + 0.1
+        ]
+    )
+    assert [(m.id, m.score) for m in ranked] == [
+        ("important", 1.9),
+        ("fresh", 1.5),
+        ("relevant-old", 1.1625),
+        ("weak", 0.325),
+    ]
+    only_relevance = MemoryManager(
+        store(), clock=clock, weights=RetrievalWeights(recency=0, importance=0)
+    )
+    assert [m.id for m in only_relevance.rank([row("a", 0.5, 0, 9), row("b", 0.2, 9, 1)])] == [
+        "b",
+        "a",
+    ]
+
+
+async def test_search_returns_the_best_and_updates_last_accessed() -> None:
+    clock = Clock()
+    manager = MemoryManager(store(), clock=clock, scope="user")
+    seat = await manager.add("The user prefers window seats on flights", user_id="u1")
+    await manager.add("The user drinks green tea", user_id="u1")
+    clock.now += 7200
+    [best] = await manager.search("window seats on flights", k=1, user_id="u1")
+    assert best.id == seat.id
+    assert best.kind == "fact"
+    assert best.relevance is not None
+    assert best.relevance > 0.5
+    [again] = [m for m in await manager.all(user_id="u1") if m.id == seat.id]
+    assert again.last_accessed == clock.now
+    assert again.created_at == clock.now - 7200
+
+
+async def test_recalled_memories_are_in_the_model_request() -> None:
+    memory = MemoryManager(store(), top_k=2)
+    model = ScriptedModel(["Window seat booked."])
+    network = create_network(agents=[Agent("Assistant", "Book trips.", model=model, memory=memory)])
+    await memory.add("The user always wants a window seat", agent="Assistant", importance=8)
+    events: list[Event] = []
+    result = await network.run("Book my flight to Rome", stream_callback=events.append)
+    prompt = model.calls[0].messages
+    assert isinstance(prompt[0], SystemMessage)
+    assert prompt[0].content == "Book trips."
+    block = prompt[1]
+    assert isinstance(block, SystemMessage)
+    assert block.text.endswith(
+        "<memories>\n- (fact) The user always wants a window seat\n</memories>"
+    )
+    recalled = next(e for e in events if e.type == "memory.recalled")
+    stored = next(e for e in events if e.type == "memory.stored")
+    assert recalled.data["count"] == 1
+    assert "window" not in json.dumps(recalled.data)  # ids, never content
+    types = [e.type for e in events]
+    assert types.index("memory.recalled") < types.index("message.delta")
+    assert types.index("memory.stored") < types.index("run.completed")
+    memories = await memory.all(agent="Assistant")
+    exchange = next(m for m in memories if m.kind == "observation")
+    assert exchange.text == "User: Book my flight to Rome\nAssistant: Window seat booked."
+    assert exchange.thread_id == result.thread_id
+    assert stored.data == {"ids": [exchange.id], "kind": "observation"}
+
+
+async def test_an_exchange_is_stored_once_across_an_approval_and_a_resume(tmp_path: Path) -> None:
+    from graph_agents import SqliteStateStore
+
+    async def book(city: str) -> str:
+        """Book.
+
+        Args:
+            city: Where.
+        """
+        return f"Booked {city}."
+
+    memory = MemoryManager(store(), enable_reflection=False)
+    model = ScriptedModel(
+        responder=lambda messages: (
+            ToolCall("book", {"city": "Rome"})
+            if messages[-1].type == "human"
+            else "Your trip to Rome is booked."
+        )
+    )
+    network = create_network(
+        agents=[
+            Agent(
+                "Agent",
+                "Book.",
+                model=model,
+                tools=[tool_from(book, requires_approval=True)],
+                memory=memory,
+            )
+        ],
+        state_store=SqliteStateStore(tmp_path / "once.sqlite"),
+    )
+    async with network:
+        paused = await network.run("Book Rome", thread_id="t-once")
+        assert await memory.count(agent="Agent") == 0  # no answer yet: nothing stored
+        done = await network.resume("t-once", approve=True)
+    assert done.output == "Your trip to Rome is booked."
+    [exchange] = await memory.all(agent="Agent")
+    assert exchange.text == "User: Book Rome\nAgent: Your trip to Rome is booked."
+    assert paused.thread_id == exchange.thread_id
+    # The same turn stored again (a step re-run after a crash) replaces, never adds.
+    again = await memory.remember_exchange(
+        request="Book Rome",
+        answer="Your trip to Rome is booked.",
+        agent="Agent",
+        network=None,
+        user_id=None,
+        thread_id="t-once",
+        key="t-once|task-1|Agent",
+    )
+    twice = await memory.remember_exchange(
+        request="Book Rome",
+        answer="Your trip to Rome is booked.",
+        agent="Agent",
+        network=None,
+        user_id=None,
+        thread_id="t-once",
+        key="t-once|task-1|Agent",
+    )
+    assert again.id == twice.id
+    assert await memory.count(agent="Agent") == 2
+
+
+async def test_reflection_at_the_threshold_cites_its_sources() -> None:
+    memory = MemoryManager(store(), reflection_threshold=15.0)
+    answers = iter(["Noted.", "Noted again."])
+    model = ScriptedModel(
+        responder=lambda messages: (
+            "- The user is vegetarian and plans trips to Italy"
+            if "high-level insights" in messages[-1].text
+            else next(answers)
+        )
+    )
+    network = create_network(agents=[Agent("A", "a", model=model, memory=memory)])
+    await network.run("Remember: I am vegetarian, always book veggie meals")
+    assert [m.kind for m in await memory.all(agent="A")] == ["observation"]
+    await network.run("I prefer trips to Italy, remember that")
+    memories = await memory.all(agent="A")
+    observations = [m for m in memories if m.kind == "observation"]
+    [reflection] = [m for m in memories if m.kind == "reflection"]
+    assert reflection.text == "The user is vegetarian and plans trips to Italy"
+    assert set(reflection.sources) == {m.id for m in observations}
+    asks = [c for c in model.calls if "high-level insights" in c.messages[-1].text]
+    assert len(asks) == 1
+    assert "I prefer trips to Italy" in asks[0].messages[-1].text
+
+
+async def test_a_failing_reflection_never_fails_the_run(caplog: pytest.LogCaptureFixture) -> None:
+    memory = MemoryManager(store(), reflection_threshold=1.0)
+
+    def respond(messages: list[Any]) -> Any:
+        if "high-level insights" in messages[-1].text:
+            raise RuntimeError("model down")
+        return "ok"
+
+    network = create_network(
+        agents=[Agent("A", "a", model=ScriptedModel(responder=respond), memory=memory)]
+    )
+    result = await network.run("Remember my birthday is in May")
+    assert result.output == "ok"
+    assert [m.kind for m in await memory.all(agent="A")] == ["observation"]
+    assert any("Reflection on 1 memories" in r.getMessage() for r in caplog.records)
+
+
+async def test_eviction_keeps_the_cap_and_drops_the_lowest_retention_first() -> None:
+    clock = Clock()
+    memory = MemoryManager(store(), max_memories=3, clock=clock)
+    keep = await memory.add("pinned fact", agent="A", importance=9)
+    low = await memory.add("trivial fact", agent="A", importance=1)
+    mid = await memory.add("middling fact", agent="A", importance=5)
+    clock.now += 1
+    newest = await memory.add("another fact", agent="A", importance=3)
+    assert await memory.count(agent="A") == 3
+    assert {m.id for m in await memory.all(agent="A")} == {keep.id, mid.id, newest.id}
+    assert low.id not in {m.id for m in await memory.all(agent="A")}
+    # A covered observation goes before anything else, however important.
+    covered = await memory.add("seen before", agent="A", importance=10, kind="observation")
+    await memory.store.call(64, "update", ids=[covered.id], metadatas=[{"covered": True}])
+    await memory.add("fresh one", agent="A", importance=2)
+    remaining = {m.text for m in await memory.all(agent="A")}
+    assert "seen before" not in remaining
+    assert await memory.count(agent="A") == 3
+
+
+async def test_scopes_never_see_each_others_memories() -> None:
+    shared = store()
+    per_agent = MemoryManager(shared, scope="agent")
+    await per_agent.add("alpha secret", agent="Alpha")
+    await per_agent.add("beta secret", agent="Beta")
+    assert [m.text for m in await per_agent.search("secret", agent="Alpha")] == ["alpha secret"]
+    per_user = MemoryManager(shared, scope="user")
+    await per_user.add("ann likes jazz", user_id="ann")
+    assert await per_user.search("likes jazz", user_id="bob") == []
+    assert [m.text for m in await per_user.search("likes jazz", user_id="ann")] == [
+        "ann likes jazz"
+    ]
+    with pytest.raises(ConfigurationError, match="pass user_id"):
+        await per_user.search("jazz")
+    team = MemoryManager(shared, scope="network")
+    writer = ScriptedModel(["Written."])
+    network = create_network(
+        agents=[
+            Agent("W", "w", model=writer, memory=team),
+            Agent("R", "r", memory=team, model=ScriptedModel(["x"])),
+        ],
+        name="newsroom",
+    )
+    await network.run("Draft the weekly memo")
+    assert [m.agent for m in await team.all(network="newsroom")] == ["W"]
+    assert await team.all(network="other") == []
+    assert await per_agent.count(agent="W") == 0
+    users = MemoryManager(store(), scope="user")
+    helper = create_network(
+        agents=[Agent("H", "h", model=ScriptedModel(["Sure.", "Sure."]), memory=users)]
+    )
+    await helper.run("Remember I like tea", user_id="ann")
+    await helper.run("Remember I like coffee", user_id="bob")
+    assert [m.text.splitlines()[0] for m in await users.all(user_id="ann")] == [
+        "User: Remember I like tea"
+    ]
+
+
+WRITER = """
+import asyncio, sys
+from graph_agents.memory import MemoryManager, VectorMemoryStore
+from graph_agents.testing import HashEmbeddings
+async def main():
+    store = VectorMemoryStore("shared_mem", path=sys.argv[1], embeddings=HashEmbeddings())
+    memory = MemoryManager(store)
+    await memory.add("The user's dog is called Rex", agent="A", importance=7)
+asyncio.run(main())
+"""
+
+
+async def test_memories_persist_across_processes(tmp_path: Path) -> None:
+    path = str(tmp_path / "chroma")
+    await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-c", WRITER, path], check=True, timeout=120
+    )
+    memory = MemoryManager(VectorMemoryStore("shared_mem", path=path, embeddings=HashEmbeddings()))
+    [found] = await memory.search("what is the dog called", agent="A")
+    assert found.text == "The user's dog is called Rex"
+    assert found.importance == 7
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    chroma = Path(sys.executable).with_name("chroma")
+    if not chroma.exists():
+        pytest.fail(f"no chroma CLI at {chroma}: the chromadb package installs it")
+    port = free_port()
+    data = tmp_path_factory.mktemp("chroma-server")
+    process = subprocess.Popen(
+        [str(chroma), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(data)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        import httpx
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, "chroma run exited"
+                assert time.monotonic() < deadline, "chroma run did not start"
+                time.sleep(0.2)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
+async def test_the_http_client_against_chroma_run(chroma_server: int) -> None:
+    first = MemoryManager(
+        VectorMemoryStore(
+            "http_mem", host="127.0.0.1", port=chroma_server, embeddings=HashEmbeddings()
+        )
+    )
+    await first.add("Meetings are on Tuesdays", agent="A")
+    second = MemoryManager(
+        VectorMemoryStore(
+            "http_mem", host="127.0.0.1", port=chroma_server, embeddings=HashEmbeddings()
+        )
+    )
+    [found] = await second.search("when are meetings", agent="A")
+    assert found.text == "Meetings are on Tuesdays"
+    assert await second.forget(found.id)
+    assert await first.count(agent="A") == 0
+
+
+async def test_a_collection_reopened_with_other_embeddings_is_refused(tmp_path: Path) -> None:
+    path = str(tmp_path / "chroma")
+    await MemoryManager(VectorMemoryStore("dims", path=path, embeddings=HashEmbeddings(64))).add(
+        "x y z", agent="A"
+    )
+    other = MemoryManager(VectorMemoryStore("dims", path=path, embeddings=HashEmbeddings(32)))
+    with pytest.raises(
+        ConfigurationError,
+        match=r"holds vectors of 'hash-embeddings-64' \(64 dimensions\).*"
+        r"'hash-embeddings-32' \(32 dimensions\)",
+    ):
+        await other.search("x", agent="A")
+
+
+@pytest.mark.parametrize("name", ["ab", "-bad", "bad-", "has space", "a..b", "x" * 513, 7])
+def test_bad_collection_names_are_refused_up_front(name: Any) -> None:
+    with pytest.raises(ConfigurationError, match="is not valid for Chroma"):
+        VectorMemoryStore(name, embeddings=HashEmbeddings())
+
+
+def test_other_bad_settings_are_clear() -> None:
+    with pytest.raises(ConfigurationError, match="one of path, client and host"):
+        VectorMemoryStore("okay", path="/tmp/x", host="localhost")
+    with pytest.raises(ConfigurationError, match="scope='team'"):
+        MemoryManager(store(), scope="team")  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="max_memories=0"):
+        MemoryManager(store(), max_memories=0)
+    with pytest.raises(ConfigurationError, match="is not a MemoryManager"):
+        create_network(agents=[Agent("A", "a", model=ScriptedModel(["x"]), memory="lots")])
+
+
+async def test_chromas_downloading_default_never_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chromadb.utils.embedding_functions import onnx_mini_lm_l6_v2
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("Chroma's ONNX default embedding function was used")
+
+    monkeypatch.setattr(onnx_mini_lm_l6_v2.ONNXMiniLM_L6_V2, "__init__", refuse)
+    monkeypatch.setattr(onnx_mini_lm_l6_v2.ONNXMiniLM_L6_V2, "__call__", refuse)
+    memory = MemoryManager(store())
+    await memory.add("no downloads here", agent="A")
+    assert [m.text for m in await memory.search("downloads", agent="A")] == ["no downloads here"]
+
+
+async def test_the_real_local_minilm_recalls_by_meaning(tmp_path: Path) -> None:
+    memory = MemoryManager(
+        VectorMemoryStore("minilm_mem", path=str(tmp_path / "c"), embeddings="local")
+    )
+    await memory.add("The user is allergic to peanuts", agent="A", importance=5)
+    await memory.add("The user's favourite colour is green", agent="A", importance=5)
+    [best] = await memory.search("Which foods must I avoid serving?", k=1, agent="A")
+    assert best.text == "The user is allergic to peanuts"
+
+
+async def test_a_store_outage_fails_the_step_and_resume_stores_the_exchange_once(
+    tmp_path: Path,
+) -> None:
+    from graph_agents import SqliteStateStore, StoreError
+
+    class Flaky(VectorMemoryStore):
+        down = True
+
+        async def call(self, dimension: int, method: str, **kwargs: Any) -> Any:
+            if self.down and method == "upsert":
+                raise StoreError("chroma is down", store="flaky", operation="memory upsert")
+            return await super().call(dimension, method, **kwargs)
+
+    flaky = Flaky(f"mem_{uuid.uuid4().hex[:10]}", embeddings=HashEmbeddings())
+    memory = MemoryManager(flaky, enable_reflection=False)
+    model = ScriptedModel(responder=lambda messages: "Answer kept.")
+    network = create_network(
+        agents=[Agent("A", "a", model=model, memory=memory)],
+        state_store=SqliteStateStore(tmp_path / "outage.sqlite"),
+    )
+    async with network:
+        with pytest.raises(StoreError, match="chroma is down"):
+            await network.run("Keep this", thread_id="t-out")
+        assert await memory.count(agent="A") == 0
+        flaky.down = False
+        result = await network.resume("t-out")
+    assert result.output == "Answer kept."
+    [exchange] = await memory.all(agent="A")
+    assert exchange.text == "User: Keep this\nA: Answer kept."
