@@ -13,6 +13,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, ToolMessage
 
 from .agent import Agent
+from .memory import MemoryManager, VectorMemoryStore
 from .models import OpenAIModelProvider
 from .network import Network, create_network
 from .state import SharedState, SqliteStateStore
@@ -77,8 +78,16 @@ def _scripted(replies: list[ScriptedResponse]) -> BaseChatModel:
     return ScriptedModel(responder=respond, model_name="scripted-demo")
 
 
+def demo_memory(state_path: str | Path, *, reflect: bool) -> MemoryManager:
+    """The reviewer's memory: a persistent Chroma beside the SQLite file, local MiniLM."""
+    folder = Path(state_path).with_suffix(".memory")
+    store = VectorMemoryStore("demo_memory", path=str(folder), embeddings="local")
+    return MemoryManager(store, enable_reflection=reflect, top_k=3)
+
+
 def build_demo_network(state_path: str | Path = ".graph_agents/demo.sqlite") -> Network:
-    """The demo network, on SQLite checkpoints at ``state_path``."""
+    """The demo network, on SQLite checkpoints at ``state_path``; the reviewer remembers
+    earlier runs (Chroma at ``<state_path>.memory``)."""
     real = uses_real_model()
     researcher = Agent(
         name="Researcher",
@@ -127,6 +136,7 @@ def build_demo_network(state_path: str | Path = ".graph_agents/demo.sqlite") -> 
     )
     reviewer = Agent(
         name="Reviewer",
+        memory=demo_memory(state_path, reflect=real),
         instructions="You check the draft with fact_check and answer with a one-paragraph "
         "verdict. Do not hand off.",
         tools=[fact_check],

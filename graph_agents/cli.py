@@ -141,6 +141,11 @@ async def _demo(query: str, state_path: str, thread_id: str | None) -> int:
             print(f"\n  -> {event.data['tool']}({event.data['arguments']})", end="")
         elif event.type == "handoff":
             print(f"\n  => handoff to {event.data['to']}", end="")
+        elif event.type == "memory.recalled" and event.data["count"]:
+            count = event.data["count"]
+            print(f"\n  (memory: recalled {count} from earlier runs)", end="")
+        elif event.type == "memory.stored":
+            print(f"\n  (memory: stored {event.data['kind']})", end="")
 
     async with network:
         await network.warmup()

@@ -40,6 +40,12 @@ def test_demo_runs_offline(tmp_path: Path) -> None:
         done.stdout
     )
     assert (tmp_path / "demo.sqlite").exists()
+    assert "(memory: stored observation)" in done.stdout
+    assert "recalled" not in done.stdout  # nothing to recall on a first run
+    again = run_demo(tmp_path, {})
+    assert again.returncode == 0, again.stderr
+    assert "(memory: recalled 1 from earlier runs)" in again.stdout
+    assert (tmp_path / "demo.memory").is_dir()
 
 
 def test_demo_uses_the_configured_endpoint(tmp_path: Path) -> None:

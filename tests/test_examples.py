@@ -207,3 +207,20 @@ async def test_the_ui_streaming_console_example_streams_lanes_and_approves(
         "Sunny, 24 °C on Saturday, a light breeze on Sunday.",
     ]
     assert "waiting for approval: book_flight" in capsys.readouterr().out
+
+
+def test_the_memory_example_remembers_across_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    example = load(ROOT / "examples" / "memory_example.py")
+    outcome = example.main(tmp_path / "memory")
+    assert outcome["first"] == {
+        "output": "Noted: vegetarian meals and window seats, always.",
+        "kinds": ["observation"],
+    }
+    assert outcome["second"]["output"] == (
+        "Booked: a window seat to Lisbon, and a vegetarian dinner on board."
+    )
+    assert outcome["second"]["kinds"] == ["observation", "observation", "reflection"]
