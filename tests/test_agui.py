@@ -271,3 +271,66 @@ def test_a_human_approval_tool_request_is_a_human_approval_interrupt() -> None:
     [interrupt] = paused[-1].outcome.interrupts
     assert interrupt.reason == "human_approval"
     assert interrupt.message == "delete 3 branches: old"
+
+
+def test_a_run_that_fails_after_it_started_ends_with_one_run_error() -> None:
+    def router(state: Any, query: str) -> str:
+        raise KeyError("router down")
+
+    network = create_network(agents=[Agent("A", "a", model=ScriptedModel(["x"]))], router=router)
+    with running(create_app(network)) as base, httpx.Client(base_url=base) as client:
+        events = agui_events(client, run_input("f-1", "r-1", "go"))
+    assert [e.type.value for e in events] == ["RUN_STARTED", "STATE_SNAPSHOT", "RUN_ERROR"]
+    assert "router down" in events[-1].message
+
+
+def test_a_workflow_takes_its_inputs_from_forwarded_props() -> None:
+    from graph_agents import Step, create_workflow
+
+    workflow = create_workflow(
+        "shout",
+        [Agent("Writer", "Write.", model=ScriptedModel(responder=lambda m: m[-1].text))],
+        steps=[Step.agent("writer", "About {topic}"), Step.transform(str.upper)],
+    )
+    with running(create_app(workflow)) as base, httpx.Client(base_url=base) as client:
+        body = run_input("w-1", "r-1", "ignored", forwardedProps={"inputs": {"topic": "moths"}})
+        events = agui_events(client, body)
+    assert events[-1].type.value == "RUN_FINISHED"
+    assert events[-1].result == "ABOUT MOTHS"
+    steps = [e.step_name for e in events if e.type.value == "STEP_STARTED"]
+    assert steps == ["s1_writer", "Writer", "s2_transform"]
+
+
+def test_a_nested_delegation_is_a_subagent_of_its_caller() -> None:
+    boss = ScriptedModel(
+        responder=lambda m: (
+            ToolCall("ask_mid", {"task": "ask leaf"}, id="a")
+            if m[-1].type == "human"
+            else "boss done"
+        )
+    )
+    mid = ScriptedModel(
+        responder=lambda m: (
+            ToolCall("ask_leaf", {"task": "leaf work"}, id="b")
+            if m[-1].type == "human"
+            else "mid done"
+        )
+    )
+    network = create_network(
+        agents=[
+            Agent("Boss", "b", model=boss),
+            Agent("Mid", "m", model=mid),
+            Agent("Leaf", "l", model=ScriptedModel(responder=lambda m: "leaf done")),
+        ]
+    )
+    with running(create_app(network)) as base, httpx.Client(base_url=base) as client:
+        events = agui_events(client, run_input("n-1", "r-1", "go"))
+    started = [
+        (e.subagent_run_id, e.name, e.parent_subagent_run_id, e.parent_tool_call_id)
+        for e in events
+        if e.type.value == "SUBAGENT_STARTED"
+    ]
+    assert started == [("ask:a", "Mid", None, "a"), ("ask:a/ask:b", "Leaf", "ask:a", "b")]
+    finished = [e.subagent_run_id for e in events if e.type.value == "SUBAGENT_FINISHED"]
+    assert finished == ["ask:a/ask:b", "ask:a"]
+    assert events[-1].result == "boss done"

@@ -81,6 +81,9 @@ async def test_outputs_feed_the_next_stage_in_a_run() -> None:
         ("tool.completed", "research_and_summarize", None, "c1"),
     ]
     stage_events = [e for e in events if e.data.get("stage") is not None]
+    durations = [float(e.data["duration_ms"]) for e in stage_events if "duration_ms" in e.data]
+    assert len(durations) == 3
+    assert all(0 <= d < 500 for d in durations)  # milliseconds
     assert {e.data["composite"] for e in stage_events} == {"research_and_summarize"}
     assert {e.data["parent_call_id"] for e in stage_events} == {"c1"}
     assert stage_events[2].data["arguments"] == {
@@ -147,7 +150,11 @@ async def test_an_output_that_fits_no_parameter_fails_at_run_time() -> None:
         return a + b
 
     chain = create_composite_tool("anything_pair", [anything, pair])
-    with pytest.raises(Exception, match=r"stage 1 \('pair'\).*needs the parameters \['a', 'b'\]"):
+    with pytest.raises(
+        Exception,
+        match=r"stage 1 \('pair'\).*needs the parameters \['a', 'b'\], and stage 0 "
+        r"\('anything'\) returned str 'x'",
+    ):
         await chain.function(text="x")
 
 
@@ -188,7 +195,9 @@ def test_incompatible_signatures_are_rejected_at_creation() -> None:
     with pytest.raises(ConfigurationError, match="it has no parameters"):
         create_composite_tool("bad_arity", [word, nothing])
     with pytest.raises(
-        ConfigurationError, match=r"needs the parameters \['a', 'b'\].*returns a single string"
+        ConfigurationError,
+        match=r"stage 1 \('two'\) cannot take the output of stage 0 \('word'\): it needs the "
+        r"parameters \['a', 'b'\], and stage 0 returns a single string",
     ):
         create_composite_tool("bad_single", [word, two])
     with pytest.raises(ConfigurationError, match=r"Point lacks \['z'\]"):

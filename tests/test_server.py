@@ -369,3 +369,13 @@ def test_stopping_the_server_cancels_its_runs_and_leaves_them_resumable(tmp_path
     resumed = asyncio.run(network().resume("stop-1"))
     assert resumed.output == "paid"
     assert [m.type for m in resumed.messages] == ["human", "ai", "tool", "ai"]
+
+
+def test_ids_longer_than_200_characters_are_refused(
+    handoff_server: tuple[httpx.Client, str],
+) -> None:
+    client, _ = handoff_server
+    assert client.post("/runs", json={"query": "x", "thread_id": "t" * 201}).status_code == 422
+    assert client.post("/runs", json={"query": "x", "run_id": "r" * 201}).status_code == 422
+    fits = client.post("/runs", json={"query": "Museums in Oslo?", "thread_id": "t" * 200})
+    assert fits.status_code == 202

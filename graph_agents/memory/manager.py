@@ -23,7 +23,9 @@ search never returns another namespace's memories.
 
 **Eviction**: after a write, while the namespace holds more than ``max_memories``, the
 lowest-retention memories (``importance / 10 * recency``) are deleted, observations a
-reflection already covers first.
+reflection already covers first. Each process counts its namespace once and then keeps
+count of its own writes; near the cap it recounts what Chroma holds, so several writers
+(an HTTP server) stay under it too, give or take their writes in flight.
 
 **Reflection** (``enable_reflection``): once the importance of observations not yet
 reflected on passes ``reflection_threshold``, the agent's model is asked for a few
@@ -211,6 +213,9 @@ class MemoryManager:
         self.agents: list[str] = []
         """The agents this manager is attached to."""
         self._locks: dict[str, asyncio.Lock] = {}
+        self._pending: set[asyncio.Task[Any]] = set()
+        self._counts: dict[str, int] = {}
+        """Namespace -> memories it holds, as this process last counted them."""
         self._dimension: int | None = None
 
     # -- namespaces ------------------------------------------------------------------
@@ -298,18 +303,27 @@ class MemoryManager:
         }
         for key, value in (metadata or {}).items():
             meta[f"user.{key}"] = value
+        replacing = memory_id is not None
         memory_id = memory_id or f"mem_{uuid.uuid4().hex[:20]}"
         [vector] = await self._vectors([text])
+        dimension = len(vector)
         async with self._lock(namespace):
+            count = await self._cached_count(namespace, dimension)
+            existed = replacing and bool(
+                (await self.store.call(dimension, "get", ids=[memory_id], include=[])).get("ids")
+            )
             await self.store.call(
-                len(vector),
+                dimension,
                 "upsert",
                 ids=[memory_id],
                 embeddings=[vector],
                 documents=[text],
                 metadatas=[meta],
             )
-            await self._evict(namespace)
+            self._counts[namespace] = count + (0 if existed else 1)
+            # Near the cap, count what Chroma holds (other processes write too).
+            if self._counts[namespace] >= self.max_memories:
+                await self._evict(namespace)
         return _memory(StoredMemory(memory_id, text, meta))
 
     async def search(
@@ -322,19 +336,19 @@ class MemoryManager:
         user_id: str | None = None,
         touch: bool = True,
     ) -> list[Memory]:
-        """The ``k`` (default ``top_k``) best memories for ``query``, best first."""
+        """The ``k`` (default ``top_k``) best memories for ``query``, best first.
+
+        ``touch`` updates their last-accessed time, in the background (`flush` waits).
+        """
         namespace = self.namespace(agent=agent, network=network, user_id=user_id)
         k = k or self.top_k
         [vector] = await self._vectors([query])
-        total = await self._count(namespace, len(vector))
-        if total == 0:
-            return []
         found = rows(
             await self.store.call(
                 len(vector),
                 "query",
                 query_embeddings=[vector],
-                n_results=min(total, max(k, self.weights.candidates)),
+                n_results=max(k, self.weights.candidates),
                 where={"namespace": namespace},
                 include=["documents", "metadatas", "distances"],
             ),
@@ -342,14 +356,29 @@ class MemoryManager:
         )
         ranked = self.rank(found)[:k]
         if touch and ranked:
+            # The last-accessed update is a write: it goes on in the background, so
+            # recall costs one query. `flush()` (a run does it) waits for it.
             now = self.clock()
-            await self.store.call(
+            update = self.store.call(
                 len(vector),
                 "update",
                 ids=[m.id for m in ranked],
                 metadatas=[{"last_accessed": now} for _ in ranked],
             )
+            task = asyncio.ensure_future(update)
+            self._pending.add(task)
+            task.add_done_callback(self._touched)
         return ranked
+
+    def _touched(self, task: asyncio.Task[Any]) -> None:
+        self._pending.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.warning("Updating recalled memories' last access failed: %s", task.exception())
+
+    async def flush(self) -> None:
+        """Wait for the background last-accessed updates of earlier searches."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
 
     def rank(self, found: Sequence[StoredMemory]) -> list[Memory]:
         """``found`` scored and sorted as recall does (best first)."""
@@ -375,6 +404,7 @@ class MemoryManager:
         if not existing.get("ids"):
             return False
         await self.store.call(dimension, "delete", ids=[memory_id])
+        self._counts.clear()  # recounted on the next write
         return True
 
     async def clear(
@@ -387,6 +417,7 @@ class MemoryManager:
         ids = list(found.get("ids") or [])
         if ids:
             await self.store.call(dimension, "delete", ids=ids)
+        self._counts[namespace] = 0
         return len(ids)
 
     async def count(
@@ -399,7 +430,8 @@ class MemoryManager:
     async def all(
         self, *, agent: str | None = None, network: str | None = None, user_id: str | None = None
     ) -> list[Memory]:
-        """Every memory of the namespace, oldest first."""
+        """Every memory of the namespace, oldest first (after the pending updates)."""
+        await self.flush()
         namespace = self.namespace(agent=agent, network=network, user_id=user_id)
         found = await self._rows(namespace, await self._dim())
         return sorted((_memory(r) for r in found), key=lambda m: (m.created_at, m.id))
@@ -411,6 +443,11 @@ class MemoryManager:
         if lock is None:
             lock = self._locks[namespace] = asyncio.Lock()
         return lock
+
+    async def _cached_count(self, namespace: str, dimension: int) -> int:
+        if namespace not in self._counts:
+            self._counts[namespace] = await self._count(namespace, dimension)
+        return self._counts[namespace]
 
     async def _count(self, namespace: str, dimension: int) -> int:
         found = await self.store.call(dimension, "get", where={"namespace": namespace}, include=[])
@@ -431,8 +468,6 @@ class MemoryManager:
         dimension = await self._dim()
         found = await self._rows(namespace, dimension)
         excess = len(found) - self.max_memories
-        if excess <= 0:
-            return
         now = self.clock()
         decay = self.weights.decay
 
@@ -443,8 +478,12 @@ class MemoryManager:
             value = float(meta.get("importance") or 0.0) / 10.0 * decay**age
             return (0 if covered else 1, value, float(meta.get("created_at") or 0.0), row.id)
 
+        if excess <= 0:
+            self._counts[namespace] = len(found)
+            return
         doomed = sorted(found, key=retention)[:excess]
         await self.store.call(dimension, "delete", ids=[row.id for row in doomed])
+        self._counts[namespace] = len(found) - len(doomed)
         logger.debug("Evicted %d memories from %s", len(doomed), namespace)
 
     # -- what a run does -------------------------------------------------------------

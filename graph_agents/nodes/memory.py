@@ -47,6 +47,7 @@ async def recall(
         )
         if writes is not None:
             writes.recalled[key] = found
+            writes.spawn(memory.flush, f"{spec.agent.name}'s recall")
         ctx.emit(
             "memory.recalled",
             {"ids": [m.id for m in found], "count": len(found), "scope": memory.scope},
