@@ -30,7 +30,43 @@ from langchain_core.embeddings import Embeddings
 from graph_agents.embeddings import LocalEmbeddings
 from graph_agents.memory import MemoryManager, VectorMemoryStore
 
-WORDS = ["flight", "hotel", "dinner", "vegetarian", "window", "seat", "budget", "museum", "beach", "train", "lisbon", "rome", "paris", "coffee", "tea", "allergy", "peanut", "birthday", "meeting", "tuesday", "report", "deadline", "invoice", "dog", "cat", "garden", "music", "jazz", "piano", "running", "yoga", "morning", "evening", "weekend", "holiday"]
+WORDS = [
+    "flight",
+    "hotel",
+    "dinner",
+    "vegetarian",
+    "window",
+    "seat",
+    "budget",
+    "museum",
+    "beach",
+    "train",
+    "lisbon",
+    "rome",
+    "paris",
+    "coffee",
+    "tea",
+    "allergy",
+    "peanut",
+    "birthday",
+    "meeting",
+    "tuesday",
+    "report",
+    "deadline",
+    "invoice",
+    "dog",
+    "cat",
+    "garden",
+    "music",
+    "jazz",
+    "piano",
+    "running",
+    "yoga",
+    "morning",
+    "evening",
+    "weekend",
+    "holiday",
+]
 
 
 class Cached(Embeddings):
