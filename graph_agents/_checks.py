@@ -8,11 +8,12 @@ a sensible count or weight).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from .exceptions import ConfigurationError
 
-__all__ = ["check_int", "check_number"]
+__all__ = ["check_int", "check_number", "check_user_id"]
 
 
 def check_int(value: Any, name: str, *, minimum: int, owner: str = "") -> int:
@@ -75,3 +76,29 @@ def _bounds(minimum: float | None, maximum: float | None, above: float | None) -
     if maximum is not None:
         parts.append(f"at most {maximum:g}")
     return ", " + " and ".join(parts) if parts else ""
+
+
+def check_user_id(agents: Iterable[Any], user_id: object, owner: str) -> str | None:
+    """``user_id``, checked before a run starts: a str when given, and given when an
+    agent's memory has ``scope="user"`` (its memories have no namespace without it).
+
+    Raises:
+        ConfigurationError: ``user_id`` is not a non-empty str, or is missing where it
+            is needed.
+    """
+    if user_id is not None and (not isinstance(user_id, str) or not user_id.strip()):
+        raise ConfigurationError(
+            f"{owner}: user_id={user_id!r}; pass the user's id as a non-empty str."
+        )
+    if user_id is None:
+        needs = [
+            agent.name
+            for agent in agents
+            if getattr(getattr(agent, "memory", None), "scope", None) == "user"
+        ]
+        if needs:
+            raise ConfigurationError(
+                f"{owner}: the memory of {needs!r} has scope='user'; pass user_id=... so "
+                "their memories stay with their user."
+            )
+    return user_id

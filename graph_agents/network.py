@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._checks import check_int
+from ._checks import check_int, check_user_id
 from ._emitter import Backlog, Emitter
 from ._facade import RunnerFacade, check_run_args
 from ._runner import GraphRunner, Outcome, run_sync
@@ -327,6 +327,9 @@ class Network(RunnerFacade):
         run_id: str | None = None,
         user_id: str | None = None,
     ) -> RunResult:
+        check_user_id(
+            (spec.agent for spec in self._agents.values()), user_id, f"Network {self.name!r}"
+        )
         iterations = max_iterations
         tracker = TurnTracker(self._router) if self._router is not None else None
         agents = {name: spec.agent for name, spec in self._agents.items()}

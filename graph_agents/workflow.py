@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal
 
+from ._checks import check_user_id
 from ._emitter import Backlog, Emitter
 from ._facade import RunnerFacade, check_run_args
 from ._runner import GraphRunner, Outcome, run_sync
@@ -130,13 +131,15 @@ class Workflow(RunnerFacade):
         stream_callback: StreamCallback | None = None,
         checkpoint_id: str | None = None,
         run_id: str | None = None,
+        user_id: str | None = None,
     ) -> WorkflowResult:
         """Run every step with ``inputs`` (template values, also put into state).
 
         ``checkpoint_id`` forks the thread: the run starts from that earlier checkpoint
         and the history after it stays as it was. A step whose agent asks for approval
         pauses the run: the result has ``stop_reason="interrupted"``. ``run_id`` is an
-        idempotency key, as for `Network.run`.
+        idempotency key, as for `Network.run`. ``user_id`` is the user memories with
+        ``scope="user"`` are recalled and stored for.
 
         Raises:
             WorkflowError: a required input is missing, or a step failed.
@@ -153,6 +156,7 @@ class Workflow(RunnerFacade):
             sink=None,
             checkpoint_id=checkpoint_id,
             run_id=run_id,
+            user_id=user_id,
         )
 
     async def resume(
@@ -165,6 +169,7 @@ class Workflow(RunnerFacade):
         decisions: Mapping[str, Approval | bool] | None = None,
         checkpoint_id: str | None = None,
         stream_callback: StreamCallback | None = None,
+        user_id: str | None = None,
     ) -> WorkflowResult:
         """Continue a run: answer its pending approvals, or pick up after a failure.
 
@@ -189,6 +194,7 @@ class Workflow(RunnerFacade):
             sink=None,
             resume_map=resume_map,
             checkpoint_id=checkpoint_id,
+            user_id=user_id,
         )
 
     def _tool_of(self, request: ApprovalRequest) -> Tool | None:
@@ -203,12 +209,13 @@ class Workflow(RunnerFacade):
         *,
         thread_id: str | None = None,
         run_id: str | None = None,
+        user_id: str | None = None,
     ) -> WorkflowResult:
         """`run`, for code outside an event loop."""
 
         async def main() -> WorkflowResult:
             try:
-                return await self.run(inputs, thread_id=thread_id, run_id=run_id)
+                return await self.run(inputs, thread_id=thread_id, run_id=run_id, user_id=user_id)
             finally:
                 await self.aclose()
 
@@ -220,6 +227,7 @@ class Workflow(RunnerFacade):
         *,
         thread_id: str | None = None,
         run_id: str | None = None,
+        user_id: str | None = None,
     ) -> RunStream[WorkflowResult]:
         """Run the workflow, streaming its events as they happen; then its result.
 
@@ -227,7 +235,8 @@ class Workflow(RunnerFacade):
         ``stream.result`` is what `run` returns. The last event is ``run.completed`` or
         ``run.failed``, after which iterating raises the run's exception. Leaving the
         ``async with`` block early cancels the run; its completed steps stay
-        checkpointed, so ``resume(thread_id)`` continues it. ``run_id`` is as for `run`.
+        checkpointed, so ``resume(thread_id)`` continues it. ``run_id`` and ``user_id``
+        are as for `run`.
         """
         check_run_args(thread_id, None, run_id)
         start_inputs = self._input(inputs)
@@ -239,6 +248,7 @@ class Workflow(RunnerFacade):
                 callback=None,
                 sink=sink,
                 run_id=run_id,
+                user_id=user_id,
             )
 
         return RunStream(start)
@@ -268,9 +278,14 @@ class Workflow(RunnerFacade):
         resume_map: dict[str, Any] | None = None,
         checkpoint_id: str | None = None,
         run_id: str | None = None,
+        user_id: str | None = None,
     ) -> WorkflowResult:
+        check_user_id(self._agents.values(), user_id, f"Workflow {self.name!r}")
+
         def context(emitter: Emitter) -> RunContext:
-            return RunContext(emitter=emitter, max_iterations=10_000, owner=self.name)
+            return RunContext(
+                emitter=emitter, max_iterations=10_000, owner=self.name, user_id=user_id
+            )
 
         def finish(
             final: dict[str, Any], thread: str, run_id: str, interrupts: list[ApprovalRequest]

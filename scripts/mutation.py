@@ -137,6 +137,8 @@ TESTS_FOR = {
     "graph_agents/_emitter.py": STREAM_TESTS,
     "graph_agents/streaming.py": STREAM_TESTS,
     "graph_agents/_composite.py": ["tests/test_composite_tool.py"],
+    "graph_agents/memory/": ["tests/test_memory.py", "tests/test_docs.py"],
+    "graph_agents/nodes/memory.py": ["tests/test_memory.py", "tests/test_streaming.py"],
     "graph_agents/server/": SERVER_TESTS,
     "graph_agents/steps.py": [
         "tests/test_workflow.py",

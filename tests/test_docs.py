@@ -47,3 +47,23 @@ def test_the_ag_ui_mapping_table_names_every_event_type() -> None:
     table = agui.__doc__ or ""
     missing = [name for name in typing.get_args(EventType) if f"``{name}``" not in table]
     assert missing == []
+
+
+def test_every_memory_knob_is_in_the_readme_memory_section() -> None:
+    import inspect
+    from dataclasses import fields
+
+    from graph_agents.memory import MemoryManager, RetrievalWeights, VectorMemoryStore
+
+    memory = README.split("## Memory\n", 1)[1].split("\n## ", 1)[0]
+    names = [
+        *inspect.signature(MemoryManager.__init__).parameters,
+        *inspect.signature(VectorMemoryStore.__init__).parameters,
+        *(f.name for f in fields(RetrievalWeights)),
+    ]
+    missing = [n for n in names if n != "self" and n not in memory]
+    assert missing == []
+    defaults = RetrievalWeights()
+    assert f"candidates={defaults.candidates}" in memory
+    assert f"{defaults.decay} ** hours" in memory
+    assert f"reflection_threshold={MemoryManager().reflection_threshold}" in memory

@@ -141,7 +141,22 @@ EXPECTED = {
         "MemoryManager",
         "MemoryScope",
         "RetrievalWeights",
+    ],
+    "graph_agents.memory.records": [
+        "KINDS",
+        "SCOPES",
+        "Memory",
+        "MemoryKind",
+        "MemoryScope",
+        "RetrievalWeights",
+        "memory_from_row",
+        "rank",
+        "retention",
+    ],
+    "graph_agents.memory.reflection": [
+        "draw_insights",
         "heuristic_importance",
+        "rate_importance",
     ],
     "graph_agents.cli": ["load_target", "main"],
     "graph_agents.server": [

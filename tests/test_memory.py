@@ -17,7 +17,15 @@ from typing import Any
 import pytest
 from langchain_core.messages import SystemMessage
 
-from graph_agents import Agent, ConfigurationError, Event, create_network, tool_from
+from graph_agents import (
+    Agent,
+    ConfigurationError,
+    Event,
+    Step,
+    create_network,
+    create_workflow,
+    tool_from,
+)
 from graph_agents.memory import MemoryManager, RetrievalWeights, VectorMemoryStore
 from graph_agents.memory.store import StoredMemory
 from graph_agents.testing import HashEmbeddings, ScriptedModel, ToolCall
@@ -285,6 +293,26 @@ async def test_scopes_never_see_each_others_memories() -> None:
     assert [m.text.splitlines()[0] for m in await users.all(user_id="ann")] == [
         "User: Remember I like tea"
     ]
+
+
+async def test_user_scope_in_a_workflow_and_a_missing_user_id_fails_before_any_call() -> None:
+    users = MemoryManager(store(), scope="user")
+    model = ScriptedModel(["Noted.", "Noted again."])
+    helper = Agent("Helper", "h", model=model, memory=users)
+    workflow = create_workflow(
+        name="notes", agents=[helper], steps=[Step.agent("helper", "Note: {note}")]
+    )
+    await workflow.run({"note": "ann takes the window seat"}, user_id="ann")
+    assert [m.user_id for m in await users.all(user_id="ann")] == ["ann"]
+    assert await users.all(user_id="bob") == []
+    with pytest.raises(ConfigurationError, match=r"\['Helper'\] has scope='user'; pass user_id"):
+        await workflow.run({"note": "x"})
+    network = create_network(agents=[helper], name="desk")
+    with pytest.raises(ConfigurationError, match=r"Network 'desk'.*pass user_id"):
+        await network.run("Remember this")
+    with pytest.raises(ConfigurationError, match=r"user_id=''; pass the user's id"):
+        await network.run("Remember this", user_id="")
+    assert len(model.calls) == 1  # only the first workflow run reached the model
 
 
 WRITER = """

@@ -38,123 +38,29 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import re
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..exceptions import ConfigurationError
+from .records import (
+    KINDS,
+    SCOPES,
+    Memory,
+    MemoryKind,
+    MemoryScope,
+    RetrievalWeights,
+    memory_from_row,
+    rank,
+    retention,
+)
+from .reflection import draw_insights, heuristic_importance, rate_importance
 from .store import StoredMemory, VectorMemoryStore, rows
 
-__all__ = [
-    "Memory",
-    "MemoryKind",
-    "MemoryManager",
-    "MemoryScope",
-    "RetrievalWeights",
-    "heuristic_importance",
-]
+__all__ = ["Memory", "MemoryKind", "MemoryManager", "MemoryScope", "RetrievalWeights"]
 
 logger: logging.Logger = logging.getLogger("graph_agents.memory")
-
-MemoryKind = Literal["observation", "reflection", "fact"]
-MemoryScope = Literal["agent", "network", "user"]
-_KINDS = ("observation", "reflection", "fact")
-_SCOPES = ("agent", "network", "user")
-
-
-@dataclass(frozen=True)
-class RetrievalWeights:
-    """How recall weighs relevance, recency and importance (see the module docstring)."""
-
-    relevance: float = 1.0
-    recency: float = 1.0
-    importance: float = 1.0
-    decay: float = 0.995
-    """Recency multiplier per hour since last access."""
-    candidates: int = 50
-    """Nearest memories fetched from Chroma before scoring (at least ``k``)."""
-
-
-@dataclass(frozen=True)
-class Memory:
-    """One memory, as `MemoryManager.search` and `MemoryManager.add` return it."""
-
-    id: str
-    text: str
-    kind: MemoryKind
-    importance: float
-    created_at: float
-    last_accessed: float
-    namespace: str
-    agent: str | None = None
-    thread_id: str | None = None
-    user_id: str | None = None
-    sources: tuple[str, ...] = ()
-    """A reflection's source memory ids."""
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-    """Your own metadata (from ``add(..., metadata=)``)."""
-    score: float | None = None
-    """The recall score (searches only)."""
-    relevance: float | None = None
-    """Cosine similarity to the query (searches only)."""
-
-
-_RESERVED = {
-    "kind",
-    "importance",
-    "created_at",
-    "last_accessed",
-    "namespace",
-    "agent",
-    "thread_id",
-    "user_id",
-    "sources",
-    "covered",
-}
-
-
-def _memory(row: StoredMemory, score: float | None = None) -> Memory:
-    meta = row.metadata
-    sources = str(meta.get("sources") or "")
-    kind = str(meta.get("kind") or "fact")
-    return Memory(
-        id=row.id,
-        text=row.text,
-        kind=kind if kind in _KINDS else "fact",  # type: ignore[arg-type]
-        importance=float(meta.get("importance") or 0.0),
-        created_at=float(meta.get("created_at") or 0.0),
-        last_accessed=float(meta.get("last_accessed") or 0.0),
-        namespace=str(meta.get("namespace") or ""),
-        agent=_opt(meta.get("agent")),
-        thread_id=_opt(meta.get("thread_id")),
-        user_id=_opt(meta.get("user_id")),
-        sources=tuple(s for s in sources.split(",") if s),
-        metadata={k[5:]: v for k, v in meta.items() if k.startswith("user.")},
-        score=score,
-        relevance=None if row.distance is None else 1.0 - row.distance,
-    )
-
-
-def _opt(value: Any) -> str | None:
-    return str(value) if value not in (None, "") else None
-
-
-_IMPORTANT = re.compile(
-    r"\b(always|never|prefer|prefers|favou?rite|allergic|important|remember|must|deadline|"
-    r"birthday|my name|i am|i'm|i live|password|budget)\b",
-    re.I,
-)
-
-
-def heuristic_importance(text: str) -> float:
-    """A cheap 1-10 importance: longer text and words of preference or commitment rate
-    higher."""
-    hits = len(_IMPORTANT.findall(text))
-    length = min(len(text.split()) / 40.0, 1.0)
-    return round(min(10.0, 2.0 + 2.5 * hits + 2.0 * length), 2)
 
 
 class MemoryManager:
@@ -190,7 +96,7 @@ class MemoryManager:
         importance: Literal["heuristic", "model"] = "heuristic",
         clock: Callable[[], float] = time.time,
     ):
-        if scope not in _SCOPES:
+        if scope not in SCOPES:
             raise ConfigurationError(
                 f"MemoryManager(scope={scope!r}): use 'agent', 'network' or 'user'."
             )
@@ -281,7 +187,7 @@ class MemoryManager:
         """
         if not isinstance(text, str) or not text.strip():
             raise ConfigurationError(f"Memory text {text!r} is empty; pass what to remember.")
-        if kind not in _KINDS:
+        if kind not in KINDS:
             raise ConfigurationError(
                 f"Memory kind {kind!r}: use 'observation', 'reflection' or 'fact'."
             )
@@ -324,7 +230,7 @@ class MemoryManager:
             # Near the cap, count what Chroma holds (other processes write too).
             if self._counts[namespace] >= self.max_memories:
                 await self._evict(namespace)
-        return _memory(StoredMemory(memory_id, text, meta))
+        return memory_from_row(StoredMemory(memory_id, text, meta))
 
     async def search(
         self,
@@ -382,20 +288,7 @@ class MemoryManager:
 
     def rank(self, found: Sequence[StoredMemory]) -> list[Memory]:
         """``found`` scored and sorted as recall does (best first)."""
-        now = self.clock()
-        w = self.weights
-        relevance = [max(0.0, 1.0 - (row.distance or 0.0)) for row in found]
-        recency = [
-            w.decay ** (max(0.0, now - float(row.metadata.get("last_accessed") or 0.0)) / 3600.0)
-            for row in found
-        ]
-        importance = [float(row.metadata.get("importance") or 0.0) / 10.0 for row in found]
-        scores = [
-            w.relevance * a + w.recency * b + w.importance * c
-            for a, b, c in zip(relevance, recency, importance, strict=True)
-        ]
-        order = sorted(range(len(found)), key=lambda i: (-scores[i], found[i].id))
-        return [_memory(found[i], round(scores[i], 6)) for i in order]
+        return rank(found, self.weights, self.clock())
 
     async def forget(self, memory_id: str) -> bool:
         """Delete a memory; whether it existed."""
@@ -434,7 +327,7 @@ class MemoryManager:
         await self.flush()
         namespace = self.namespace(agent=agent, network=network, user_id=user_id)
         found = await self._rows(namespace, await self._dim())
-        return sorted((_memory(r) for r in found), key=lambda m: (m.created_at, m.id))
+        return sorted((memory_from_row(r) for r in found), key=lambda m: (m.created_at, m.id))
 
     # -- internals -------------------------------------------------------------------
 
@@ -468,20 +361,11 @@ class MemoryManager:
         dimension = await self._dim()
         found = await self._rows(namespace, dimension)
         excess = len(found) - self.max_memories
-        now = self.clock()
-        decay = self.weights.decay
-
-        def retention(row: StoredMemory) -> tuple[int, float, float, str]:
-            meta = row.metadata
-            covered = meta.get("kind") == "observation" and bool(meta.get("covered"))
-            age = max(0.0, now - float(meta.get("last_accessed") or 0.0)) / 3600.0
-            value = float(meta.get("importance") or 0.0) / 10.0 * decay**age
-            return (0 if covered else 1, value, float(meta.get("created_at") or 0.0), row.id)
-
         if excess <= 0:
             self._counts[namespace] = len(found)
             return
-        doomed = sorted(found, key=retention)[:excess]
+        now, decay = self.clock(), self.weights.decay
+        doomed = sorted(found, key=lambda row: retention(row, now, decay))[:excess]
         await self.store.call(dimension, "delete", ids=[row.id for row in doomed])
         self._counts[namespace] = len(found) - len(doomed)
         logger.debug("Evicted %d memories from %s", len(doomed), namespace)
@@ -505,7 +389,7 @@ class MemoryManager:
         text = f"User: {request.strip()}\n{agent}: {answer.strip()}"
         importance = None
         if self.importance == "model" and model is not None:
-            importance = await _rate(model, text)
+            importance = await rate_importance(model, text)
         memory_id = "obs_" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
         stored = await self.add(
             text,
@@ -538,7 +422,7 @@ class MemoryManager:
             return []
         recent = sorted(pending, key=lambda r: float(r.metadata.get("created_at") or 0.0))[-20:]
         try:
-            insights = await _insights(model, [r.text for r in recent])
+            insights = await draw_insights(model, [r.text for r in recent])
         except Exception:
             logger.warning(
                 "Reflection on %d memories of %s failed; it is retried after the next write",
@@ -569,42 +453,3 @@ class MemoryManager:
                 metadatas=[{"covered": True} for _ in sources],
             )
         return made
-
-
-async def _rate(model: Any, text: str) -> float | None:
-    from langchain_core.messages import HumanMessage
-
-    try:
-        reply = await model.ainvoke(
-            [
-                HumanMessage(
-                    "On a scale of 1 to 10, how important is this exchange to remember "
-                    f"for later conversations? Reply with one number.\n\n{text}"
-                )
-            ]
-        )
-        match = re.search(r"\d+(\.\d+)?", str(reply.content))
-        return max(1.0, min(10.0, float(match.group(0)))) if match else None
-    except Exception:
-        logger.warning("Rating a memory's importance failed; the heuristic rates it")
-        return None
-
-
-async def _insights(model: Any, texts: Sequence[str]) -> list[str]:
-    from langchain_core.messages import HumanMessage
-
-    listing = "\n".join(f"{i + 1}. {t}" for i, t in enumerate(texts))
-    reply = await model.ainvoke(
-        [
-            HumanMessage(
-                "Here are things you observed in earlier conversations:\n"
-                f"{listing}\n\nWhat are at most 3 high-level insights about the user or "
-                "the task you can infer from them? Reply with one insight per line."
-            )
-        ]
-    )
-    lines = [
-        re.sub(r"^\s*(?:[-*]|\d+[.)])\s*", "", line).strip()
-        for line in str(reply.content).splitlines()
-    ]
-    return [line for line in lines if line][:3]
