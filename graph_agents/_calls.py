@@ -59,6 +59,19 @@ def describe_model(model: BaseChatModel) -> tuple[str, str | None]:
     return type(model).__name__, None
 
 
+def provider_of(model: BaseChatModel) -> str:
+    """The ``gen_ai.provider.name`` of ``model``: ``"openai"`` for OpenAI-compatible
+    clients, else the LangChain model's type (``"scripted"`` for `ScriptedModel`)."""
+    from langchain_openai import ChatOpenAI
+
+    if isinstance(model, ChatOpenAI):
+        return "openai"
+    try:
+        return str(model._llm_type)
+    except Exception:  # a model without a type name
+        return type(model).__name__
+
+
 def model_probe(model: BaseChatModel) -> Callable[[], Awaitable[None]] | None:
     """A cheap call that raises `ModelProviderError` when ``model``'s endpoint is down.
 

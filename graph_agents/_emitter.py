@@ -16,9 +16,12 @@ import logging
 import time
 from collections import deque
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .events import Event, EventType, StreamCallback
+
+if TYPE_CHECKING:
+    from ._spans import RunTracer
 
 __all__ = ["MAX_BACKLOG", "Backlog", "Emitter"]
 
@@ -81,6 +84,8 @@ class Emitter:
         self._seq = 0
         self._sink = sink
         self._consumer: asyncio.Task[None] | None = None
+        self.tracer: RunTracer | None = None
+        """The run's spans, fed with every event (``None``: tracing is off)."""
         self.callback_failures: int = 0
         """How many times ``stream_callback`` raised (the first is logged)."""
         if callback is not None:
@@ -103,6 +108,8 @@ class Emitter:
         result: Any = None,
     ) -> None:
         """Number an event and queue it for the consumer; a no-op when nobody listens."""
+        if self.tracer is not None:
+            self.tracer.event(type, data or {}, agent, path, step)
         if self._sink is None:
             return
         # Built by graph_agents from JSON-ready values: validating every token's event

@@ -11,13 +11,14 @@ an ambiguous single answer, or edits a tool cannot take fail here, before anythi
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from ._checks import check_int
 from ._secrets import conceal
 from .approval import Approval, ApprovalRequest
+from .drawing import Diagram, save_graph
 from .exceptions import ConfigurationError
-from .nodes.graph import OPERATOR_NODE
 from .state import check_storable
 from .tools import Tool, ToolArgumentsError
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
     from ._runner import GraphRunner
     from .result import ThreadState
+    from .tracing import TraceRecord
 
 __all__ = ["RunnerFacade"]
 
@@ -40,11 +42,52 @@ class RunnerFacade:
         """The compiled LangGraph graph (without a checkpointer), for inspection and drawing."""
         return self._runner.graph
 
+    def diagram(self) -> Diagram:
+        """The shape of this network or workflow (`graph_agents.drawing`)."""
+        raise NotImplementedError
+
     def draw_mermaid(self) -> str:
-        """The graph as Mermaid text."""
-        drawing = self.graph.get_graph()
-        drawing.nodes.pop(OPERATOR_NODE, None)
-        return drawing.draw_mermaid()
+        """The graph as Mermaid ``flowchart`` text: agents, the router, handoff and
+        delegation edges (a network); steps, parallel branches and conditions (a
+        workflow). ``graph.get_graph().draw_mermaid()`` gives LangGraph's raw nodes."""
+        return self.diagram().mermaid()
+
+    def draw_ascii(self) -> str:
+        """The graph as a box-and-line drawing.
+
+        Raises:
+            ConfigurationError: ``grandalf`` is missing (``pip install 'graph-agents[graph]'``).
+        """
+        return self.diagram().ascii()
+
+    def save_graph(self, path: str | Path) -> Path:
+        """Write the graph to ``path`` as its suffix says: ``.mmd``, ``.md``, ``.html``
+        (renders offline: Mermaid ships inside the package), ``.dot``, or ``.png`` /
+        ``.svg`` (Graphviz's ``dot`` must be installed).
+
+        Raises:
+            ConfigurationError: an unknown suffix, or ``dot`` is missing.
+        """
+        return save_graph(self.diagram(), path)
+
+    def get_traces(
+        self, thread_id: str | None = None, *, operation: str | None = "invoke_agent"
+    ) -> list[TraceRecord]:
+        """The trace records of this network's (or workflow's) runs in this process,
+        oldest first: by default one per agent turn (``agent``, ``duration`` in ms,
+        ``tokens``, ``status``, ``start``, ``parent``).
+
+        Args:
+            thread_id: Only this thread's.
+            operation: ``"invoke_agent"`` (turns), ``"chat"`` (model calls),
+                ``"execute_tool"``, ``"step"`` (workflow steps), ``"invoke_workflow"``
+                (runs), or ``None`` for all of them.
+
+        The records come from an in-process span processor that keeps the latest
+        `graph_agents.tracing.MAX_RECORDS` spans; for more, export to an OpenTelemetry
+        collector (`graph_agents.tracing.configure_tracing`).
+        """
+        return self._runner.tracing.records(thread_id, operation)
 
     async def get_state(
         self, thread_id: str, *, checkpoint_id: str | None = None

@@ -20,6 +20,7 @@ from langgraph.types import Command
 
 from ._emitter import Backlog, Emitter
 from ._opening import Opened, StoreOpener
+from ._spans import TRACE_KEY, RunTracer, TraceSettings, link_from_traceparent
 from ._threads import ThreadStates, half_done, thread_config
 from .checkpoints import (
     CheckpointPolicy,
@@ -80,8 +81,10 @@ class GraphRunner(StoreOpener, ThreadStates):
         builder: StateGraph[Any, Any, Any, Any],
         store: StateStoreLike,
         policy: CheckpointPolicy,
+        tracing: TraceSettings | None = None,
     ):
         self.name = name
+        self.tracing: TraceSettings = tracing if tracing is not None else TraceSettings()
         self.kind = kind
         self.store = store
         self.policy = policy
@@ -173,9 +176,13 @@ class GraphRunner(StoreOpener, ThreadStates):
             outcome = finish(final, thread_id, run_id, interrupts)
             failed = False
             emitter.emit("run.completed", outcome.event, result=outcome.result)
+            if emitter.tracer is not None:
+                emitter.tracer.end_run(stop_reason=outcome.event.get("stop_reason"), error=None)
             return outcome.result
         except BaseException as exc:
             emitter.emit("run.failed", {"error": str(exc), "error_type": type(exc).__name__})
+            if emitter.tracer is not None:
+                emitter.tracer.end_run(stop_reason=None, error=exc)
             raise
         finally:
             if on_end is not None:
@@ -201,6 +208,8 @@ class GraphRunner(StoreOpener, ThreadStates):
         if checkpoint_id is not None:
             await self._check_checkpoint(opened, thread_id, checkpoint_id)
         fork = {"checkpoint_id": checkpoint_id} if checkpoint_id is not None else {}
+        tracer = await self._tracer(opened, thread_id, run_id, resumed=inputs is None)
+        emitter.tracer = tracer
         emitter.emit(
             "run.started", {**started, self.kind: self.name, "resumed": inputs is None, **fork}
         )
@@ -211,6 +220,8 @@ class GraphRunner(StoreOpener, ThreadStates):
         run_context = replace(context(emitter), thread_id=thread_id, calls=calls, memory=writes)
         config["recursion_limit"] = recursion_limit
         config["metadata"] = {RUN_ID_KEY: run_id}
+        if tracer is not None and tracer.traceparent is not None:
+            config["metadata"][TRACE_KEY] = tracer.traceparent
         graph_input: Any = Command(resume=resume_map) if resume_map else inputs
         try:
             final = await opened.graph.ainvoke(
@@ -224,6 +235,25 @@ class GraphRunner(StoreOpener, ThreadStates):
             if calls.used and final.get("stop_reason"):
                 await calls.clear()
         return final, interrupts
+
+    async def _tracer(
+        self, opened: Opened, thread_id: str, run_id: str, *, resumed: bool
+    ) -> RunTracer | None:
+        """The run's span builder, its span opened (``None``: tracing is off). A resumed
+        run links to the span of the run that wrote the thread's latest checkpoint."""
+        if not self.tracing.enabled:
+            return None
+        link = None
+        if resumed:
+            latest = await opened.saver.aget_tuple(thread_config(thread_id))
+            if latest is not None:
+                link = link_from_traceparent((latest.metadata or {}).get(TRACE_KEY))
+        tracer = self.tracing.start(
+            kind=self.kind, name=self.name, thread_id=thread_id, run_id=run_id, link=link
+        )
+        if tracer is not None:
+            tracer.start_run(resumed)
+        return tracer
 
     async def _recorded(self, opened: Opened, thread_id: str, run_id: str) -> _Recorded | None:
         """What the store holds of run ``run_id`` on the thread (``None``: nothing)."""

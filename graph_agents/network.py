@@ -10,9 +10,11 @@ from ._checks import check_int, check_user_id
 from ._emitter import Backlog, Emitter
 from ._facade import RunnerFacade, check_run_args
 from ._runner import GraphRunner, Outcome, run_sync
+from ._spans import TraceSettings
 from .agent import Agent
 from .approval import Approval, ApprovalRequest
 from .checkpoints import Durability, StateStoreLike, make_policy
+from .drawing import Diagram, network_diagram
 from .events import StreamCallback
 from .exceptions import ConfigurationError
 from .models import ModelProvider, RetryPolicy
@@ -27,6 +29,7 @@ from .streaming import RunStream
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
+    from opentelemetry.trace import TracerProvider
 
     from .tools import Tool
 
@@ -58,6 +61,9 @@ class Network(RunnerFacade):
         durability: Durability | None = None,
         encrypt_checkpoints: bytes | str | None = None,
         checkpoint_types: Sequence[type] = (),
+        tracer_provider: TracerProvider | None = None,
+        tracing: bool = True,
+        capture_content: bool | None = None,
     ):
         check_int(max_iterations, "max_iterations", minimum=1, owner="create_network: ")
         check_int(max_delegation_depth, "max_delegation_depth", minimum=0, owner="create_network: ")
@@ -71,6 +77,7 @@ class Network(RunnerFacade):
         if fallback is not None:
             fallback = known_agent(fallback, self.agents, where="create_network(fallback=...)")
         self._router = as_router(router) if router is not None else None
+        self._fallback = fallback
         if self._router is not None:
             self._router.prepare(router_setup(self._agents, default_model, model_provider))
         specs = list(self._agents.values())
@@ -84,7 +91,12 @@ class Network(RunnerFacade):
             owner="create_network",
         )
         self._runner = GraphRunner(
-            name=name, kind="network", builder=builder, store=state_store, policy=policy
+            name=name,
+            kind="network",
+            builder=builder,
+            store=state_store,
+            policy=policy,
+            tracing=TraceSettings(tracing, tracer_provider, capture_content),
         )
         self._max_rounds = max(s.agent.max_tool_rounds for s in specs)
 
@@ -297,6 +309,10 @@ class Network(RunnerFacade):
             await self._router.aclose()
         await self._runner.aclose()
 
+    def diagram(self) -> Diagram:
+        """The network's shape: start, router, agents, handoff and ask edges."""
+        return network_diagram(self.name, self.agents, self._router, self._fallback)
+
     def _iterations(self, max_iterations: int | None) -> int:
         if max_iterations is None:
             return self.max_iterations
@@ -390,6 +406,9 @@ def create_network(
     durability: Durability | None = None,
     encrypt_checkpoints: bytes | str | None = None,
     checkpoint_types: Sequence[type] = (),
+    tracer_provider: TracerProvider | None = None,
+    tracing: bool = True,
+    capture_content: bool | None = None,
 ) -> Network:
     """Build and compile a `Network`.
 
@@ -417,6 +436,11 @@ def create_network(
         checkpoint_types: Classes of your state values (pydantic models, dataclasses)
             that checkpoints may construct when loaded; any other class in a checkpoint
             is refused (deserialization is strict).
+        tracer_provider: Where spans go; the global OpenTelemetry provider when ``None``
+            (a private one that only feeds `get_traces` when none is configured).
+        tracing: ``False`` turns spans and `get_traces` off.
+        capture_content: Put prompts, answers and tool arguments and results into spans;
+            ``None`` reads ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``.
 
     Raises:
         ConfigurationError: the definition cannot run (no agents, duplicate names, an
@@ -436,4 +460,7 @@ def create_network(
         durability=durability,
         encrypt_checkpoints=encrypt_checkpoints,
         checkpoint_types=checkpoint_types,
+        tracer_provider=tracer_provider,
+        tracing=tracing,
+        capture_content=capture_content,
     )

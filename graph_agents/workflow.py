@@ -16,9 +16,11 @@ from ._emitter import Backlog, Emitter
 from ._facade import RunnerFacade, check_run_args
 from ._runner import GraphRunner, Outcome, run_sync
 from ._secrets import reveal_state
+from ._spans import TraceSettings
 from .agent import Agent
 from .approval import Approval, ApprovalRequest
 from .checkpoints import Durability, StateStoreLike, make_policy
+from .drawing import Diagram, workflow_diagram
 from .events import StreamCallback
 from .exceptions import WorkflowError
 from .models import ModelProvider, RetryPolicy
@@ -36,6 +38,7 @@ from .streaming import RunStream
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
+    from opentelemetry.trace import TracerProvider
 
     from .tools import Tool
 
@@ -89,6 +92,9 @@ class Workflow(RunnerFacade):
         durability: Durability | None = None,
         encrypt_checkpoints: bytes | str | None = None,
         checkpoint_types: Sequence[type] = (),
+        tracer_provider: TracerProvider | None = None,
+        tracing: bool = True,
+        capture_content: bool | None = None,
     ):
         if not steps:
             raise WorkflowError(f"Workflow {name!r} has no steps; pass at least one Step.")
@@ -121,6 +127,7 @@ class Workflow(RunnerFacade):
                 checkpoint_types=checkpoint_types,
                 owner="create_workflow",
             ),
+            tracing=TraceSettings(tracing, tracer_provider, capture_content),
         )
 
     async def run(
@@ -196,6 +203,10 @@ class Workflow(RunnerFacade):
             checkpoint_id=checkpoint_id,
             user_id=user_id,
         )
+
+    def diagram(self) -> Diagram:
+        """The workflow's shape: its steps, branches and conditions."""
+        return workflow_diagram(self.name, self.steps)
 
     def _tool_of(self, request: ApprovalRequest) -> Tool | None:
         agent = self._agents.get(request.agent)
@@ -353,6 +364,9 @@ def create_workflow(
     durability: Durability | None = None,
     encrypt_checkpoints: bytes | str | None = None,
     checkpoint_types: Sequence[type] = (),
+    tracer_provider: TracerProvider | None = None,
+    tracing: bool = True,
+    capture_content: bool | None = None,
 ) -> Workflow:
     """Validate ``steps`` and compile them into a `Workflow`.
 
@@ -370,6 +384,11 @@ def create_workflow(
         durability: When checkpoints are written, as for `create_network`.
         encrypt_checkpoints: An AES key: checkpoints are encrypted, as for `create_network`.
         checkpoint_types: Classes of state values checkpoints may construct on load.
+        tracer_provider: Where spans go; the global OpenTelemetry provider when ``None``
+            (a private one that only feeds ``get_traces`` when none is configured).
+        tracing: ``False`` turns spans and ``get_traces`` off.
+        capture_content: Put prompts, answers and tool arguments and results into spans;
+            ``None`` reads ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``.
 
     Raises:
         WorkflowError: an unknown agent, an empty parallel step, a condition that is not
@@ -388,4 +407,7 @@ def create_workflow(
         durability=durability,
         encrypt_checkpoints=encrypt_checkpoints,
         checkpoint_types=checkpoint_types,
+        tracer_provider=tracer_provider,
+        tracing=tracing,
+        capture_content=capture_content,
     )

@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ValidationError
 
+from .._calls import provider_of
 from ..exceptions import ConfigurationError, ModelProviderError
 from ..models import RetryPolicy, describe_model, stream_chat
 from ..tools import Tool, tool_from
@@ -46,6 +48,7 @@ class CompiledAgent:
     tools: dict[str, Tool]
     system_prompt: str
     model_name: str
+    provider_name: str
     model_node: str
     tool_node: str
     handoffs: dict[str, str]
@@ -80,6 +83,7 @@ class CompiledAgent:
             tools=tools,
             system_prompt=prompt,
             model_name=describe_model(model)[0],
+            provider_name=provider_of(model),
             model_node=agent.name,
             tool_node=f"{agent.name} tools",
             handoffs=handoffs,
@@ -170,14 +174,29 @@ def make_model_node(spec: CompiledAgent, retry: RetryPolicy, *, ends_run: bool =
             await emitter.room()  # backpressure: wait while the consumer is far behind
             ctx.emit("message.delta", {"delta": text}, agent=name)
 
+        tracer = emitter.tracer
         try:
-            message = await stream_chat(
-                spec.bound,
-                prompt,
-                base_model=spec.model,
-                on_delta=on_delta if emitter.active else None,
-                retry=retry,
+            chat = (
+                tracer.chat(
+                    agent=name,
+                    path=ctx.path,
+                    model=spec.model_name,
+                    provider=spec.provider_name,
+                    prompt=prompt,
+                )
+                if tracer is not None
+                else nullcontext(None)
             )
+            with chat as span:
+                message = await stream_chat(
+                    spec.bound,
+                    prompt,
+                    base_model=spec.model,
+                    on_delta=on_delta if emitter.active else None,
+                    retry=retry,
+                )
+                if span is not None:
+                    span.done(message)
         except ModelProviderError as exc:
             raise exc.within(agent=name) from exc
         usage = _usage(message)

@@ -18,6 +18,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, InvalidToolCall, ToolCall, ToolMessage
@@ -271,13 +272,16 @@ async def _run_call(
             invocation = tool.invoke(args, state, context)
             # A composite tool reports its stages as tool events of this call.
             token = tool_events.set(_stage_events(ctx, agent, call_id))
+            tracer = ctx.emitter.tracer
             try:
-                if limit is None:
-                    result = await invocation
-                else:
-                    # asyncio.timeout, unlike wait_for, needs no extra task per call.
-                    async with asyncio.timeout(limit):
+                # The tool's own spans nest under its execute_tool span.
+                with tracer.tool_scope(call_id) if tracer is not None else nullcontext():
+                    if limit is None:
                         result = await invocation
+                    else:
+                        # asyncio.timeout, unlike wait_for, needs no extra task per call.
+                        async with asyncio.timeout(limit):
+                            result = await invocation
             finally:
                 tool_events.reset(token)
             content = render_tool_result(result)
