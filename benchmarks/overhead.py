@@ -4,10 +4,15 @@ Both run the same shape on the same `ScriptedModel`: three agents hand off in a 
 (A -> B -> C -> A ...) for nine turns, each turn one model step and one tool step, with
 an in-memory checkpointer and a thread id. The ninth turn answers.
 
-    python benchmarks/overhead.py [--runs 30] [--concurrent 200]
+    python benchmarks/overhead.py [--runs 30] [--concurrent 200] [--rounds 3]
 
 Prints the per-turn time of each and the ratio (graph_agents / raw LangGraph), for
-sequential runs and for concurrent runs in one event loop.
+sequential runs and for concurrent runs in one event loop. graph_agents runs three ways:
+with tracing off (``tracing=False``), with the default (no provider configured: spans go
+to the private provider that feeds ``get_traces()``), and with tracing on into an SDK
+provider with the in-memory exporter; the tracing ratios compare those with tracing off.
+Every round measures all four sides in turn (interleaved), and the spread over rounds
+is printed.
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, SystemMe
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from graph_agents import Agent, create_network
 from graph_agents.testing import ScriptedModel, ScriptedResponse, ToolCall
@@ -46,10 +54,11 @@ def ring_model(name: str) -> ScriptedModel:
     return ScriptedModel(responder=respond)
 
 
-def ours() -> Callable[[], Awaitable[Any]]:
+def ours(**options: Any) -> Callable[[], Awaitable[Any]]:
     network = create_network(
         agents=[Agent(n, f"You are {n}.", model=ring_model(n)) for n in NAMES],
         max_iterations=TURNS,
+        **options,
     )
 
     async def run() -> Any:
@@ -152,24 +161,45 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating measurement rounds")
     args = parser.parse_args()
 
-    ours_run, raw_run = ours(), raw()
-    seq_ours, seq_raw, con_ours, con_raw = [], [], [], []
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    sides = {
+        "raw": raw(),
+        "off": ours(tracing=False),
+        "default": ours(),
+        "exporter": ours(tracer_provider=provider),
+    }
+    seq: dict[str, list[float]] = {name: [] for name in sides}
+    con: dict[str, list[float]] = {name: [] for name in sides}
     for _ in range(args.rounds):
-        seq_raw.append(await sequential(raw_run, args.runs))
-        seq_ours.append(await sequential(ours_run, args.runs))
-        con_raw.append(await concurrent(raw_run, args.concurrent))
-        con_ours.append(await concurrent(ours_run, args.concurrent))
+        for name, run in sides.items():
+            seq[name].append(await sequential(run, args.runs))
+        for name, run in sides.items():
+            con[name].append(await concurrent(run, args.concurrent))
+            exporter.clear()
 
-    def line(label: str, mine: list[float], base: list[float]) -> None:
+    def spread(mine: list[float], base: list[float]) -> str:
+        ratios = sorted(m / b for m, b in zip(mine, base, strict=True))
+        return f"rounds {', '.join(f'{r:.2f}' for r in ratios)}"
+
+    def line(label: str, mine: list[float], base: list[float], base_label: str) -> None:
         m, b = statistics.median(mine), statistics.median(base)
         print(
-            f"{label:<24} graph_agents {m * 1e3:7.3f} ms/turn   raw LangGraph "
-            f"{b * 1e3:7.3f} ms/turn   ratio {m / b:5.2f}x"
+            f"  {label:<34} {m * 1e3:7.3f} ms/turn vs {base_label} {b * 1e3:7.3f}  "
+            f"ratio {m / b:5.2f}x  ({spread(mine, base)})"
         )
 
     print(f"3 agents, {TURNS} turns per run, ScriptedModel, in-memory checkpointer")
-    line(f"sequential ({args.runs} runs)", seq_ours, seq_raw)
-    line(f"concurrent ({args.concurrent} runs)", con_ours, con_raw)
+    for label, samples in (
+        (f"sequential ({args.runs} runs)", seq),
+        (f"concurrent ({args.concurrent} runs)", con),
+    ):
+        print(label)
+        line("graph_agents, tracing off", samples["off"], samples["raw"], "raw LangGraph")
+        line("graph_agents, default", samples["default"], samples["raw"], "raw LangGraph")
+        line("tracing on (in-memory exporter)", samples["exporter"], samples["off"], "off")
+        line("default (get_traces only)", samples["default"], samples["off"], "off")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from .exceptions import ConfigurationError, GraphAgentsError
+
 __all__ = ["load_target", "main"]
 
 
@@ -39,21 +41,85 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument(
         "--max-body-bytes", type=int, default=1_000_000, help="largest request body accepted"
     )
+    graph = commands.add_parser(
+        "graph", help="draw a network or workflow: Mermaid, ASCII, PNG, SVG or HTML"
+    )
+    graph.add_argument("target", help="path/to/app.py:network or package.module:name")
+    graph.add_argument(
+        "--format",
+        choices=["mermaid", "ascii", "png", "svg", "html"],
+        default="mermaid",
+        help="what to draw (default: %(default)s)",
+    )
+    graph.add_argument(
+        "-o", "--output", default=None, help="file to write (default: stdout for text)"
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "graph":
+        return _graph(args)
     from . import embeddings
 
     embeddings.PROGRESS = True  # a person is watching: show model loading progress
     if args.command == "demo":
-        return asyncio.run(_demo(args.query, args.state, args.thread))
+        try:
+            _check_demo_args(args.query, args.state)
+            return asyncio.run(_demo(args.query, args.state, args.thread))
+        except KeyboardInterrupt:
+            print("\ngraph-agents demo: interrupted; the thread stays resumable", file=sys.stderr)
+            return 130
+        except (GraphAgentsError, OSError) as exc:
+            print(f"graph-agents demo: {_one_line(exc)}", file=sys.stderr)
+            return 2
     parser.error(f"unknown command {args.command!r}")
     return 2
 
 
-def _serve(args: argparse.Namespace) -> int:
-    from .exceptions import ConfigurationError
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
+        return version("graph-agents")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _one_line(exc: BaseException) -> str:
+    """An error as one line: its message's first line (the type when it has none)."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _graph(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    try:
+        target = load_target(args.target)
+        if args.format in ("mermaid", "ascii") and args.output is None:
+            text = target.draw_mermaid() if args.format == "mermaid" else target.draw_ascii()
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            return 0
+        suffix = {"mermaid": ".mmd", "ascii": ".txt"}.get(args.format, f".{args.format}")
+        output = Path(args.output or f"{target.name}{suffix}")
+        if args.format == "ascii":
+            output.write_text(target.draw_ascii() + "\n", encoding="utf-8")
+        else:
+            if output.suffix.lower() != suffix:
+                raise ConfigurationError(
+                    f"--format {args.format} writes a {suffix} file; name the output "
+                    f"{output.with_suffix(suffix).name!r}, or pick the format its suffix says."
+                )
+            target.save_graph(output)
+    except (GraphAgentsError, OSError) as exc:
+        print(f"graph-agents graph: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    print(f"wrote {output}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
     try:
         from .server import serve
     except ImportError as exc:
@@ -124,32 +190,71 @@ def load_target(spec: str) -> Any:
     return target
 
 
-async def _demo(query: str, state_path: str, thread_id: str | None) -> int:
-    from ._demo import build_demo_network, uses_real_model
-    from .events import Event
+class _Console:
+    """Prints a run's events: each agent's tokens after its name, and every tool call,
+    handoff and memory note on a line of its own (tokens after one start a new line)."""
 
-    network = build_demo_network(state_path)
-    mode = "a real model endpoint" if uses_real_model() else "the offline scripted model"
-    print(f"graph-agents demo on {mode}; checkpoints in {state_path}\n")
+    def __init__(self) -> None:
+        self.in_text = False
 
-    def show(event: Event) -> None:
+    def line(self, text: str) -> None:
+        print(f"\n{text}", end="", flush=True)
+        self.in_text = False
+
+    def __call__(self, event: Any) -> None:
         if event.type == "agent.started":
-            print(f"\n[{event.agent}] ", end="")
+            self.line(f"[{event.agent}] ")
+            self.in_text = True
         elif event.type == "message.delta":
+            if not self.in_text:
+                self.line("    ")
+                self.in_text = True
             print(event.data["delta"], end="", flush=True)
         elif event.type == "tool.started":
-            print(f"\n  -> {event.data['tool']}({event.data['arguments']})", end="")
+            self.line(f"  -> {event.data['tool']}({event.data['arguments']})")
         elif event.type == "handoff":
-            print(f"\n  => handoff to {event.data['to']}", end="")
+            self.line(f"  => handoff to {event.data['to']}")
         elif event.type == "memory.recalled" and event.data["count"]:
-            count = event.data["count"]
-            print(f"\n  (memory: recalled {count} from earlier runs)", end="")
+            self.line(f"  (memory: recalled {event.data['count']} from earlier runs)")
         elif event.type == "memory.stored":
-            print(f"\n  (memory: stored {event.data['kind']})", end="")
+            self.line(f"  (memory: stored {event.data['kind']})")
 
+
+def _check_demo_args(query: str, state_path: str) -> None:
+    """Refuse an empty query and a ``--state`` path that cannot hold a SQLite file."""
+    from pathlib import Path
+
+    if not query.strip():
+        raise ConfigurationError(
+            f"the query {query!r} is empty; pass a request, e.g. graph-agents demo "
+            "'Write a short guide about quantum computing'."
+        )
+    folder = Path(state_path).parent
+    if Path(state_path).is_dir():
+        raise ConfigurationError(f"--state {state_path!r} is a directory; pass a file path.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"--state {state_path!r}: cannot create {str(folder)!r} ({exc.strerror}); pass "
+            "a path in a writable folder."
+        ) from exc
+
+
+async def _demo(query: str, state_path: str, thread_id: str | None) -> int:
+    from ._demo import build_demo_network, uses_real_model
+
+    network = build_demo_network(state_path)
     async with network:
+        if thread_id is not None and await network.get_state(thread_id) is None:
+            raise ConfigurationError(
+                f"--thread {thread_id!r}: {state_path!r} has no such thread; omit --thread "
+                "to start a new one."
+            )
+        mode = "a real model endpoint" if uses_real_model() else "the offline scripted model"
+        print(f"graph-agents demo on {mode}; checkpoints in {state_path}\n")
         await network.warmup()
-        result = await network.run(query, thread_id=thread_id, stream_callback=show)
+        result = await network.run(query, thread_id=thread_id, stream_callback=_Console())
     print("\n")
     print(f"output:     {result.output}")
     print(f"agent_path: {' -> '.join(result.agent_path)}")

@@ -13,6 +13,15 @@ if [ ! -x /usr/bin/chromium ]; then
   $sudo_cmd apt-get install -y -q chromium > /dev/null \
     || { $sudo_cmd apt-get update -q > /dev/null && $sudo_cmd apt-get install -y -q chromium > /dev/null; }
 fi
+# Graph export writes PNG/SVG through Graphviz's dot; its tests need it.
+if ! command -v dot > /dev/null; then
+  echo "== installing Debian's graphviz for the graph export tests"
+  sudo_cmd=""
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get install -y -q graphviz > /dev/null \
+    || { $sudo_cmd apt-get update -q > /dev/null && $sudo_cmd apt-get install -y -q graphviz > /dev/null; }
+fi
 echo "== ruff check"; .venv/bin/ruff check graph_agents tests examples benchmarks
 echo "== ruff format --check"; .venv/bin/ruff format --check graph_agents tests examples benchmarks
 echo "== mypy --strict"; .venv/bin/mypy
