@@ -159,6 +159,16 @@ EXPECTED = {
         "rate_importance",
     ],
     "graph_agents.cli": ["load_target", "main"],
+    "graph_agents.tracing": [
+        "CAPTURE_CONTENT_ENV",
+        "MAX_RECORDS",
+        "TraceRecord",
+        "TraceRecorder",
+        "capture_content_from_env",
+        "configure_tracing",
+        "recorder_for",
+    ],
+    "graph_agents.drawing": ["Diagram", "network_diagram", "save_graph", "workflow_diagram"],
     "graph_agents.server": [
         "DEFAULT_MAX_BODY_BYTES",
         "TOKEN_ENV",
