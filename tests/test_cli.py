@@ -15,7 +15,10 @@ from graph_agents import Agent, create_network
 from graph_agents.testing import ScriptedModel
 
 network = create_network(
-    [Agent("Alpha", "a", model=ScriptedModel(["x"])), Agent("Beta", "b", model=ScriptedModel(["y"]))],
+    [
+        Agent("Alpha", "a", model=ScriptedModel(["x"])),
+        Agent("Beta", "b", model=ScriptedModel(["y"])),
+    ],
     name="pair",
 )
 """
@@ -51,9 +54,7 @@ def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         ),
     ],
 )
-def test_demo_errors_are_one_line_and_exit_2(
-    tmp_path: Path, args: list[str], message: str
-) -> None:
+def test_demo_errors_are_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     done = cli(*args, cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.startswith(message)

@@ -99,7 +99,6 @@ def test_draw_ascii_without_grandalf_says_what_to_install(
         network().draw_ascii()
 
 
-
 def test_png_and_svg_through_graphviz(tmp_path: Path) -> None:
     png = network().save_graph(tmp_path / "team.png")
     data = png.read_bytes()
