@@ -4,24 +4,18 @@
 source "$(dirname "$0")/_venv.sh"
 ga_install "all,dev"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
-# The web view's browser test drives Debian's chromium (Playwright never downloads one).
-if [ ! -x /usr/bin/chromium ]; then
-  echo "== installing Debian's chromium for the browser test"
-  sudo_cmd=""
+# Debian packages some tests drive: chromium (the web view's browser test; Playwright
+# never downloads a browser) and graphviz (graph export to PNG/SVG through dot).
+apt_install() {
+  local sudo_cmd=""
   if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo_cmd apt-get install -y -q chromium > /dev/null \
-    || { $sudo_cmd apt-get update -q > /dev/null && $sudo_cmd apt-get install -y -q chromium > /dev/null; }
-fi
-# Graph export writes PNG/SVG through Graphviz's dot; its tests need it.
-if ! command -v dot > /dev/null; then
-  echo "== installing Debian's graphviz for the graph export tests"
-  sudo_cmd=""
-  if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo_cmd apt-get install -y -q graphviz > /dev/null \
-    || { $sudo_cmd apt-get update -q > /dev/null && $sudo_cmd apt-get install -y -q graphviz > /dev/null; }
-fi
+  echo "== installing Debian's $1"
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q "$1" > /dev/null \
+    || { $sudo_cmd apt-get update -q > /dev/null \
+      && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q "$1" > /dev/null; }
+}
+if [ ! -x /usr/bin/chromium ]; then apt_install chromium; fi
+if ! command -v dot > /dev/null; then apt_install graphviz; fi
 echo "== ruff check"; .venv/bin/ruff check graph_agents tests examples benchmarks
 echo "== ruff format --check"; .venv/bin/ruff format --check graph_agents tests examples benchmarks
 echo "== mypy --strict"; .venv/bin/mypy
