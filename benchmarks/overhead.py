@@ -190,7 +190,29 @@ async def main() -> None:
             f"ratio {m / b:5.2f}x  ({spread(mine, base)})"
         )
 
+    # Tracing on vs off, in CPU time (less sensitive to this machine's neighbours than
+    # wall time), run by run in alternating order.
+    cpu: dict[str, list[float]] = {"off": [], "exporter": []}
+    for i in range(args.runs * 6):
+        order = ("off", "exporter") if i % 2 else ("exporter", "off")
+        for name in order:
+            started = time.process_time()
+            await sides[name]()
+            cpu[name].append((time.process_time() - started) / TURNS)
+        exporter.clear()
+    tracing_cpu = [
+        statistics.median(cpu["exporter"][i::3]) / statistics.median(cpu["off"][i::3])
+        for i in range(3)
+    ]
+
     print(f"3 agents, {TURNS} turns per run, ScriptedModel, in-memory checkpointer")
+    print(
+        f"tracing on (in-memory exporter) / off, CPU time per turn, {args.runs * 6} runs "
+        f"each, alternating: {statistics.median(cpu['exporter']) * 1e3:.3f} / "
+        f"{statistics.median(cpu['off']) * 1e3:.3f} ms = "
+        f"{statistics.median(cpu['exporter']) / statistics.median(cpu['off']):.2f}x "
+        f"(thirds {', '.join(f'{r:.2f}' for r in sorted(tracing_cpu))})"
+    )
     for label, samples in (
         (f"sequential ({args.runs} runs)", seq),
         (f"concurrent ({args.concurrent} runs)", con),

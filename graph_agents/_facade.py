@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from langgraph.graph.state import CompiledStateGraph
 
     from ._runner import GraphRunner
+    from .checkpoints import StateStoreLike
     from .result import ThreadState
+    from .state import NetworkState
     from .tracing import TraceRecord
 
 __all__ = ["RunnerFacade"]
@@ -139,6 +141,22 @@ class RunnerFacade:
             check_storable(value, f"State value {key!r}")
             ops.append(("set", key, conceal(value)))
         return await self._runner.update_state(thread_id, {"shared": ops})
+
+    _options: dict[str, Any]
+    state: NetworkState
+
+    def with_state_store(self, state_store: StateStoreLike) -> Self:
+        """The same definition (agents, router or steps, models, seeds) on another state
+        store: e.g. a network defined with SQLite, run against PostgreSQL."""
+        copy = type(self)(**{**self._options, "state_store": state_store})
+        copy.state = self.state
+        return copy
+
+    async def list_threads(self, limit: int = 50) -> list[ThreadState]:
+        """The latest checkpoint of each thread in the state store, most recently
+        updated first (at most ``limit`` threads). It reads the store's checkpoints."""
+        check_int(limit, "limit", minimum=1, owner="list_threads: ")
+        return await self._runner.list_threads(limit)
 
     async def aclose(self) -> None:
         """Close the state store connections this event loop opened."""

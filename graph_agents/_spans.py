@@ -36,6 +36,19 @@ if TYPE_CHECKING:
 
 __all__ = ["TRACE_KEY", "RunTracer", "TraceSettings", "link_from_traceparent"]
 
+_HANDLED = frozenset(
+    {
+        "agent.started",
+        "agent.completed",
+        "tool.started",
+        "tool.completed",
+        "route.decided",
+        "step.started",
+        "step.completed",
+    }
+)
+"""The event types that open or end spans (the others pass through at once)."""
+
 TRACE_KEY = "graph_agents_trace"
 """Checkpoint metadata key: ``<trace id>-<span id>`` of the run that wrote it."""
 
@@ -216,6 +229,8 @@ class RunTracer:
         step: str | None,
     ) -> None:
         """Open or end the spans ``type`` concerns."""
+        if type not in _HANDLED:
+            return
         lane = "/".join(path)
         if type == "agent.started" and agent is not None:
             span = self._agent(lane, agent, path)
@@ -285,7 +300,6 @@ class RunTracer:
                 sc.OPERATION_NAME: "step",
                 sc.STEP_ID: step_id,
                 sc.STEP_KIND: kind,
-                sc.RUN_ID: self.run_id,
                 sc.CONVERSATION_ID: self.thread_id,
             },
         )
@@ -307,7 +321,6 @@ class RunTracer:
             sc.TOOL_NAME: tool,
             sc.TOOL_CALL_ID: call_id,
             sc.TOOL_TYPE: "function",
-            sc.RUN_ID: self.run_id,
             sc.CONVERSATION_ID: self.thread_id,
         }
         if agent is not None:
@@ -332,7 +345,6 @@ class RunTracer:
 
     # -- model calls and tool bodies -----------------------------------------------
 
-    @contextmanager
     def chat(
         self,
         *,
@@ -341,8 +353,9 @@ class RunTracer:
         model: str,
         provider: str,
         prompt: Sequence[BaseMessage],
-    ) -> Iterator[ChatSpan]:
-        """Span one model call of ``agent`` (CLIENT); the exception, if it raises."""
+    ) -> ChatSpan:
+        """Span one model call of ``agent`` (CLIENT): use it as ``with ... as span``; it
+        records the exception when the call raises."""
         lane = "/".join(path)
         turn = self._agent(lane, agent, path)
         attrs: dict[str, Any] = {
@@ -350,7 +363,6 @@ class RunTracer:
             sc.REQUEST_MODEL: model,
             sc.PROVIDER_NAME: provider,
             sc.AGENT_NAME: agent,
-            sc.RUN_ID: self.run_id,
             sc.CONVERSATION_ID: self.thread_id,
         }
         if self.capture:
@@ -361,14 +373,7 @@ class RunTracer:
             kind=SpanKind.CLIENT,
             attributes=attrs,
         )
-        holder = ChatSpan(span, self, turn)
-        try:
-            yield holder
-        except BaseException as exc:
-            self._fail(span, exc)
-            self._end(span)
-            raise
-        self._end(span)
+        return ChatSpan(span, self, turn)
 
     @contextmanager
     def tool_scope(self, call_id: str) -> Iterator[None]:
@@ -398,7 +403,6 @@ class RunTracer:
                     sc.OPERATION_NAME: sc.OP_INVOKE_AGENT,
                     sc.AGENT_NAME: agent,
                     sc.CONVERSATION_ID: self.thread_id,
-                    sc.RUN_ID: self.run_id,
                     sc.LANE: lane,
                 },
             )
@@ -450,12 +454,21 @@ class RunTracer:
 
 
 class ChatSpan:
-    """An open ``chat`` span: `done` records the answer's usage (and content)."""
+    """An open ``chat`` span: `done` records the answer's usage (and content); leaving
+    the ``with`` block ends it (failed, when an exception leaves it)."""
 
     def __init__(self, span: Span, tracer: RunTracer, turn: Span):
         self.span = span
         self._tracer = tracer
         self._turn = turn
+
+    def __enter__(self) -> ChatSpan:
+        return self
+
+    def __exit__(self, kind: object, error: BaseException | None, tb: object) -> None:
+        if error is not None:
+            self._tracer._fail(self.span, error)
+        self._tracer._end(self.span)
 
     def done(self, message: AIMessage) -> None:
         """Record the model's answer: token usage, the response model, and (when content

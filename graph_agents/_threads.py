@@ -68,6 +68,23 @@ class ThreadStates:
             return None
         return thread_state_from_snapshot(thread_id, snapshot)
 
+    async def list_threads(self, limit: int) -> list[ThreadState]:
+        """The latest checkpoint of the ``limit`` most recently updated threads."""
+        with translating(self.store, "list the threads"):
+            opened = await self._open()
+            latest: dict[str, str] = {}
+            async for item in opened.saver.alist(None):
+                configurable = item.config.get("configurable", {})
+                if configurable.get("checkpoint_ns", ""):
+                    continue  # a subgraph's (parallel branch) checkpoint
+                thread = str(configurable.get("thread_id"))
+                stamp = str(item.checkpoint.get("ts", ""))
+                if stamp > latest.get(thread, ""):
+                    latest[thread] = stamp
+        newest = sorted(latest, key=lambda t: (latest[t], t), reverse=True)[:limit]
+        found = [await self.get_state(thread) for thread in newest]
+        return [state for state in found if state is not None]
+
     async def get_state_history(
         self, thread_id: str, limit: int | None = None
     ) -> list[ThreadState]:

@@ -54,8 +54,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     graph.add_argument(
         "-o", "--output", default=None, help="file to write (default: stdout for text)"
     )
+    from ._cli_run import add_commands, dispatch
+
+    add_commands(commands)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     args = parser.parse_args(argv)
+    if args.command in ("run", "resume", "threads"):
+        return dispatch(args, load_target)
     if args.command == "serve":
         return _serve(args)
     if args.command == "graph":

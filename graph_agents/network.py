@@ -65,6 +65,9 @@ class Network(RunnerFacade):
         tracing: bool = True,
         capture_content: bool | None = None,
     ):
+        self._options: dict[str, Any] = {
+            k: v for k, v in locals().items() if k not in ("self", "__class__")
+        }
         check_int(max_iterations, "max_iterations", minimum=1, owner="create_network: ")
         check_int(max_delegation_depth, "max_delegation_depth", minimum=0, owner="create_network: ")
         self.name = name

@@ -97,56 +97,20 @@ class TraceRecord:
 
 
 class TraceRecorder(SpanProcessor):
-    """A span processor keeping the latest `MAX_RECORDS` spans of graph_agents as
-    `TraceRecord`s (other instrumentation's spans are ignored). Thread-safe."""
+    """A span processor keeping the latest `MAX_RECORDS` finished spans of graph_agents
+    (other instrumentation's spans are ignored), read as `TraceRecord`s. Thread-safe.
+
+    Ending a span only appends it to a bounded deque; records are built when read, so a
+    run pays almost nothing for them."""
 
     def __init__(self, max_records: int = MAX_RECORDS):
-        self._records: deque[TraceRecord] = deque(maxlen=max_records)
-        self._names: dict[int, str] = {}
-        """Span id -> name, of recent spans (for ``parent``)."""
+        self._spans: deque[ReadableSpan] = deque(maxlen=max_records)
         self._lock = threading.Lock()
-
-    def on_start(self, span: Any, parent_context: Any = None) -> None:
-        scope = getattr(span, "instrumentation_scope", None)
-        if scope is not None and scope.name == SCOPE:
-            with self._lock:
-                self._names[span.context.span_id] = span.name
-                if len(self._names) > 2 * self._records.maxlen:  # type: ignore[operator]
-                    for key in list(self._names)[: len(self._names) // 2]:
-                        del self._names[key]
 
     def on_end(self, span: ReadableSpan) -> None:
         scope = span.instrumentation_scope
-        if scope is None or scope.name != SCOPE or span.context is None:
-            return
-        attrs = dict(span.attributes or {})
-        start = span.start_time or 0
-        end = span.end_time or start
-        parent = span.parent.span_id if span.parent is not None else None
-        with self._lock:
-            parent_name = self._names.get(parent) if parent is not None else None
-        operation = str(attrs.get(sc.OPERATION_NAME, span.name.split(" ", 1)[0]))
-        agent = attrs.get(sc.AGENT_NAME) or (
-            span.name.split(" ", 1)[1] if operation == sc.OP_INVOKE_WORKFLOW else None
-        )
-        tokens = _int(attrs.get(sc.USAGE_INPUT_TOKENS)) + _int(attrs.get(sc.USAGE_OUTPUT_TOKENS))
-        record = TraceRecord(
-            name=span.name,
-            operation=operation,
-            agent=str(agent) if agent is not None else None,
-            duration=round((end - start) / 1e6, 3),
-            tokens=tokens,
-            status="error" if span.status.status_code is StatusCode.ERROR else "ok",
-            start=start / 1e9,
-            parent=parent_name,
-            thread_id=_str(attrs.get(sc.CONVERSATION_ID)),
-            run_id=_str(attrs.get(sc.RUN_ID)),
-            span_id=format(span.context.span_id, "016x"),
-            parent_span_id=format(parent, "016x") if parent is not None else None,
-            attributes=attrs,
-        )
-        with self._lock:
-            self._records.append(record)
+        if scope is not None and scope.name == SCOPE:
+            self._spans.append(span)  # deque.append is atomic
 
     def records(
         self, *, run_ids: Iterable[str] | None = None, thread_id: str | None = None
@@ -154,7 +118,16 @@ class TraceRecorder(SpanProcessor):
         """The records kept, by start time; only those of ``run_ids`` and ``thread_id``
         when given."""
         with self._lock:
-            found = sorted(self._records, key=lambda r: r.start)
+            spans = list(self._spans)
+        names = {s.context.span_id: s.name for s in spans if s.context is not None}
+        # Every span of a run shares its trace; the run's own span names the run id.
+        runs = {
+            s.context.trace_id: _str((s.attributes or {}).get(sc.RUN_ID))
+            for s in spans
+            if s.context is not None and s.parent is None
+        }
+        found = [_record(s, names, runs) for s in spans if s.context is not None]
+        found.sort(key=lambda r: r.start)
         if run_ids is not None:
             wanted = set(run_ids)
             found = [r for r in found if r.run_id in wanted]
@@ -165,8 +138,7 @@ class TraceRecorder(SpanProcessor):
     def clear(self) -> None:
         """Forget every record."""
         with self._lock:
-            self._records.clear()
-            self._names.clear()
+            self._spans.clear()
 
     def shutdown(self) -> None:
         """Nothing to release (the span processor protocol)."""
@@ -174,6 +146,33 @@ class TraceRecorder(SpanProcessor):
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         """Nothing is buffered (the span processor protocol)."""
         return True
+
+
+def _record(span: ReadableSpan, names: dict[int, str], runs: dict[int, str | None]) -> TraceRecord:
+    assert span.context is not None
+    attrs = dict(span.attributes or {})
+    start = span.start_time or 0
+    end = span.end_time or start
+    parent = span.parent.span_id if span.parent is not None else None
+    operation = str(attrs.get(sc.OPERATION_NAME, span.name.split(" ", 1)[0]))
+    agent = attrs.get(sc.AGENT_NAME) or (
+        span.name.split(" ", 1)[1] if operation == sc.OP_INVOKE_WORKFLOW else None
+    )
+    return TraceRecord(
+        name=span.name,
+        operation=operation,
+        agent=str(agent) if agent is not None else None,
+        duration=round((end - start) / 1e6, 3),
+        tokens=_int(attrs.get(sc.USAGE_INPUT_TOKENS)) + _int(attrs.get(sc.USAGE_OUTPUT_TOKENS)),
+        status="error" if span.status.status_code is StatusCode.ERROR else "ok",
+        start=start / 1e9,
+        parent=names.get(parent) if parent is not None else None,
+        thread_id=_str(attrs.get(sc.CONVERSATION_ID)),
+        run_id=runs.get(span.context.trace_id),
+        span_id=format(span.context.span_id, "016x"),
+        parent_span_id=format(parent, "016x") if parent is not None else None,
+        attributes=attrs,
+    )
 
 
 def _int(value: Any) -> int:

@@ -96,6 +96,9 @@ class Workflow(RunnerFacade):
         tracing: bool = True,
         capture_content: bool | None = None,
     ):
+        self._options: dict[str, Any] = {
+            k: v for k, v in locals().items() if k not in ("self", "__class__")
+        }
         if not steps:
             raise WorkflowError(f"Workflow {name!r} has no steps; pass at least one Step.")
         self.name = name

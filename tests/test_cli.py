@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -109,3 +111,145 @@ def test_version_and_help(tmp_path: Path) -> None:
         shown = cli(command, "--help", cwd=tmp_path)
         assert shown.returncode == 0
         assert shown.stdout.startswith(f"usage: graph-agents {command}")
+
+
+SHOP = """
+from langchain_core.messages import ToolMessage
+
+from graph_agents import Agent, create_network, tool_from
+from graph_agents.state import SqliteStateStore
+from graph_agents.testing import ScriptedModel, ScriptedResponse, ToolCall
+
+
+async def pay(amount: int) -> str:
+    \"\"\"Pay someone.
+
+    Args:
+        amount: Euros.
+    \"\"\"
+    return f"paid {amount}"
+
+
+def clerk(messages):
+    last = messages[-1]
+    if isinstance(last, ToolMessage):
+        return ScriptedResponse(text=f"Done: {last.text}.")
+    if "slowly" in last.text:
+        return ScriptedResponse(text="one two three four five six seven eight", token_delay=0.5)
+    return ToolCall("pay", {"amount": 5})
+
+
+network = create_network(
+    [Agent("Clerk", "c", tools=[tool_from(pay, requires_approval=True)],
+           model=ScriptedModel(responder=clerk))],
+    state_store=SqliteStateStore("shop.sqlite"),
+    name="shop",
+)
+"""
+
+
+def test_run_resume_and_threads_against_sqlite(tmp_path: Path) -> None:
+    (tmp_path / "shop.py").write_text(SHOP)
+    started = cli("run", "shop.py:network", "pay 5", cwd=tmp_path)
+    assert started.returncode == 3, started.stderr
+    lines = started.stdout.splitlines()
+    assert lines[0] == "Clerk"
+    assert "  ?? approval needed: pay" in lines
+    [hint] = [line for line in lines if line.startswith("answer it:")]
+    thread = hint.split()[5]
+    assert hint == (
+        f"answer it: graph-agents resume shop.py:network {thread} --approve "
+        "(or --reject --feedback '...')"
+    )
+    listed = cli("threads", "list", "shop.py:network", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    [row] = listed.stdout.splitlines()
+    assert row.startswith(f"{thread}  ")
+    assert row.endswith("  interrupted  Clerk")
+    shown = cli("threads", "show", "shop.py:network", thread, cwd=tmp_path)
+    assert shown.returncode == 0
+    assert "stop reason: interrupted" in shown.stdout
+    assert "waiting:     apr_" in shown.stdout
+    unanswered = cli("resume", "shop.py:network", thread, cwd=tmp_path)
+    assert unanswered.returncode == 2
+    assert unanswered.stderr.startswith(f"graph-agents resume: Thread {thread!r} waits for")
+    approved = cli("resume", "shop.py:network", thread, "--approve", cwd=tmp_path)
+    assert approved.returncode == 0, approved.stderr
+    assert "  -> pay({'amount': 5})" in approved.stdout
+    assert "output: Done: paid 5." in approved.stdout
+    history = cli("threads", "history", "shop.py:network", thread, "--limit", "2", cwd=tmp_path)
+    assert history.returncode == 0
+    assert len(history.stdout.splitlines()) == 2
+    other = cli(
+        "run",
+        "shop.py:network",
+        "pay 5",
+        "--store",
+        f"sqlite:///{tmp_path / 'b.sqlite'}",
+        cwd=tmp_path,
+    )
+    assert other.returncode == 3
+    assert (tmp_path / "b.sqlite").exists()
+    again = cli("threads", "list", "shop.py:network", cwd=tmp_path)
+    assert len(again.stdout.splitlines()) == 1  # the other store's thread is not here
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["run", "shop.py:network"], 2, "graph-agents run: 'shop.py:network' is a network: pass"),
+        (
+            ["run", "shop.py:network", "x", "--thread", "nope"],
+            2,
+            "graph-agents run: --thread 'nope': the store has no such thread",
+        ),
+        (
+            ["run", "shop.py:network", "x", "--store", "redis://x"],
+            2,
+            "graph-agents run: --store 'redis://x': use sqlite:///path",
+        ),
+        (["resume", "shop.py:network", "nope"], 2, "graph-agents resume: thread 'nope': the "),
+        (["threads", "show", "shop.py:network", "nope"], 2, "graph-agents threads: thread 'nope'"),
+        (["run", "shop.py:missing", "x"], 2, "graph-agents run: 'shop.py' has no attribute"),
+    ],
+)
+def test_cli_errors(tmp_path: Path, args: list[str], code: int, message: str) -> None:
+    (tmp_path / "shop.py").write_text(SHOP)
+    done = cli(*args, cwd=tmp_path)
+    assert done.returncode == code
+    assert done.stderr.startswith(message)
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_ctrl_c_stops_the_run_and_the_thread_stays_resumable(tmp_path: Path) -> None:
+    (tmp_path / "shop.py").write_text(SHOP)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "graph_agents.cli", "run", "shop.py:network", "slowly please"],
+        cwd=tmp_path,
+        env={**clean, "HF_HUB_OFFLINE": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    assert first == "Clerk\n"
+    time.sleep(1.2)  # a few tokens out, the rest still to come
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "one" in out
+    assert "eight" not in out
+    assert (
+        err.strip()
+        .splitlines()[-1]
+        .startswith("graph-agents run: interrupted; the thread stays resumable")
+    )
+    listed = cli("threads", "list", "shop.py:network", cwd=tmp_path)
+    [row] = listed.stdout.splitlines()
+    thread = row.split()[0]
+    assert row.endswith("  unfinished  ")  # stopped inside its first model call
+    resumed = cli("resume", "shop.py:network", thread, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "one two three four five six seven eight" in resumed.stdout

@@ -128,7 +128,6 @@ async def test_a_run_nests_agents_models_tools_and_delegations(spans: Any) -> No
         "gen_ai.tool.call.id": "c_lookup",
         "gen_ai.tool.type": "function",
         "gen_ai.agent.name": "Scout",
-        "graph_agents.run.id": result.run_id,
         "gen_ai.conversation.id": "t-1",
     }
     chat = named(finished, "chat scripted")[0]
