@@ -6,6 +6,7 @@ thread's stored state rather than running it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +14,8 @@ from langgraph.errors import InvalidUpdateError
 
 from .checkpoints import StateStoreLike, thread_lock
 from .checkpoints.errors import translating
-from .exceptions import ConfigurationError
+from .checkpoints.listing import latest_threads
+from .exceptions import ConfigurationError, StoreError
 from .nodes.compile import thread_state_from_snapshot
 from .nodes.graph import OPERATOR_NODE
 
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
     from .result import ThreadState
 
 __all__ = ["ThreadStates", "half_done", "thread_config"]
+
+logger: logging.Logger = logging.getLogger("graph_agents.threads")
 
 
 def thread_config(thread_id: str, checkpoint_id: str | None = None) -> RunnableConfig:
@@ -69,21 +73,21 @@ class ThreadStates:
         return thread_state_from_snapshot(thread_id, snapshot)
 
     async def list_threads(self, limit: int) -> list[ThreadState]:
-        """The latest checkpoint of the ``limit`` most recently updated threads."""
+        """The latest checkpoint of the ``limit`` most recently updated threads; a thread
+        this graph cannot read (another key or type allowlist) is left out, logged."""
         with translating(self.store, "list the threads"):
             opened = await self._open()
-            latest: dict[str, str] = {}
-            async for item in opened.saver.alist(None):
-                configurable = item.config.get("configurable", {})
-                if configurable.get("checkpoint_ns", ""):
-                    continue  # a subgraph's (parallel branch) checkpoint
-                thread = str(configurable.get("thread_id"))
-                stamp = str(item.checkpoint.get("ts", ""))
-                if stamp > latest.get(thread, ""):
-                    latest[thread] = stamp
-        newest = sorted(latest, key=lambda t: (latest[t], t), reverse=True)[:limit]
-        found = [await self.get_state(thread) for thread in newest]
-        return [state for state in found if state is not None]
+            threads = await latest_threads(opened.saver, limit)
+        found = []
+        for thread in threads:
+            try:
+                state = await self.get_state(thread)
+            except StoreError as exc:
+                logger.warning("Thread %r is left out of the listing: %s", thread, exc)
+                continue
+            if state is not None:
+                found.append(state)
+        return found
 
     async def get_state_history(
         self, thread_id: str, limit: int | None = None

@@ -179,3 +179,50 @@ async def test_sqlite_lock_files_go_when_their_run_ends(tmp_path: Path) -> None:
     with _file_lock(database, "t"), pytest.raises(ConcurrentRunError), _file_lock(database, "t"):
         pass
     assert list((tmp_path / "threads.sqlite.locks").iterdir()) == []
+
+
+async def test_list_threads_newest_first_and_with_state_store(
+    state_store: object, tmp_path: Path
+) -> None:
+    import uuid
+
+    from graph_agents import SqliteStateStore
+
+    tag = uuid.uuid4().hex[:8]
+    model = ScriptedModel(responder=lambda messages: "ok")
+    network = create_network([Agent("A", "a", model=model)], state_store=state_store)
+    async with network:
+        for name in ("one", "two", "three"):
+            await network.run(f"run {name}", thread_id=f"{tag}-{name}")
+        await network.run("again", thread_id=f"{tag}-one")
+        listed = [s.thread_id for s in await network.list_threads(limit=1000)]
+        ours = [t for t in listed if t.startswith(tag)]
+        assert ours == [f"{tag}-one", f"{tag}-three", f"{tag}-two"]
+        assert len(await network.list_threads(limit=2)) == 2
+        elsewhere = network.with_state_store(SqliteStateStore(tmp_path / "other.sqlite"))
+        async with elsewhere:
+            assert await elsewhere.list_threads() == []
+            await elsewhere.run("hello", thread_id="t-other")
+            assert [s.thread_id for s in await elsewhere.list_threads()] == ["t-other"]
+        assert "t-other" not in [s.thread_id for s in await network.list_threads(limit=1000)]
+
+
+async def test_list_threads_leaves_out_threads_it_cannot_read(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from graph_agents import SqliteStateStore
+
+    path = tmp_path / "mixed.sqlite"
+    model = ScriptedModel(responder=lambda messages: "ok")
+    secret = create_network(
+        [Agent("A", "a", model=model)],
+        state_store=SqliteStateStore(path),
+        encrypt_checkpoints=b"k" * 32,
+    )
+    async with secret:
+        await secret.run("hidden", thread_id="t-encrypted")
+    plain = create_network([Agent("A", "a", model=model)], state_store=SqliteStateStore(path))
+    async with plain:
+        await plain.run("visible", thread_id="t-plain")
+        assert [s.thread_id for s in await plain.list_threads()] == ["t-plain"]
+    assert "Thread 't-encrypted' is left out of the listing" in caplog.text

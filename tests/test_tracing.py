@@ -507,3 +507,34 @@ async def test_otlp_http_export_to_a_loopback_receiver(monkeypatch: pytest.Monke
     assert found["invoke_workflow otlp"]["gen_ai.conversation.id"] == "t-otlp"
     assert found["execute_tool lookup"]["gen_ai.tool.name"] == "lookup"
     assert found["invoke_agent Scout"]["gen_ai.agent.name"] == "Scout"
+
+
+async def test_parallel_branches_of_a_router_nest_under_the_run(spans: Any) -> None:
+    provider, exporter = spans
+    network = create_network(
+        agents=[
+            Agent("A", "a", model=ScriptedModel([ScriptedResponse(text="alpha", delay=0.05)])),
+            Agent("B", "b", model=ScriptedModel(["beta"])),
+        ],
+        router=lambda ctx: ["A", "B"] if ctx.call_count == 0 else None,
+        tracer_provider=provider,
+    )
+    await network.run("go")
+    finished = exporter.get_finished_spans()
+    [run] = named(finished, "invoke_workflow network")
+    [a] = named(finished, "invoke_agent A")
+    [b] = named(finished, "invoke_agent B")
+    for turn, lane in ((a, "branch:A"), (b, "branch:B")):
+        assert turn.parent is not None
+        assert turn.parent.span_id == run.context.span_id
+        assert (turn.attributes or {})["graph_agents.lane"] == lane
+        [_chat] = [
+            s
+            for s in named(finished, "chat scripted")
+            if s.parent is not None and s.parent.span_id == turn.context.span_id
+        ]
+        [route] = turn.events
+        assert (route.attributes or {})["graph_agents.route.agent"] == turn.name.split()[-1]
+    assert (a.start_time or 0) < (b.end_time or 0)  # concurrent
+    [end] = [e for e in run.events if e.name == "graph_agents.route.decided"]
+    assert (end.attributes or {})["graph_agents.route.agent"] == ""
