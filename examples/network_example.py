@@ -124,6 +124,10 @@ async def main() -> dict[str, Any]:
     print("output:    ", result.output)
     print("agent_path:", " -> ".join(result.agent_path))
     print("state keys:", sorted(result.state))
+    # Every run is traced (OpenTelemetry spans; get_traces() reads this process's).
+    traces = network.get_traces()
+    for trace in traces:
+        print(f"{trace.agent} -> {trace.duration}ms")
     return {"output": result.output, "agent_path": result.agent_path, "state": result.state}
 
 

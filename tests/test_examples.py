@@ -68,6 +68,8 @@ def run_example(name: str) -> subprocess.CompletedProcess[str]:
 def test_network_example_runs_offline_as_a_script() -> None:
     done = run_example("network_example.py")
     assert "agent_path: Researcher -> Writer -> Reviewer" in done.stdout
+    traced = [line.split(" -> ")[0] for line in done.stdout.splitlines() if "ms" in line]
+    assert traced == ["Researcher", "Writer", "Reviewer"]
 
 
 def test_readme_quickstart_prints_what_it_shows() -> None:
