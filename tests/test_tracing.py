@@ -538,3 +538,37 @@ async def test_parallel_branches_of_a_router_nest_under_the_run(spans: Any) -> N
     assert (a.start_time or 0) < (b.end_time or 0)  # concurrent
     [end] = [e for e in run.events if e.name == "graph_agents.route.decided"]
     assert (end.attributes or {})["graph_agents.route.agent"] == ""
+
+
+GLOBAL = """
+import asyncio
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from graph_agents import Agent, create_network
+from graph_agents.testing import ScriptedModel
+
+network = create_network([Agent("A", "a", model=ScriptedModel(["x"]))], name="g")
+exporter = InMemorySpanExporter()
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(exporter))
+trace.set_tracer_provider(provider)  # after the network is built: read at run time
+asyncio.run(network.run("hi"))
+print(sorted(s.name for s in exporter.get_finished_spans()))
+print([t.agent for t in network.get_traces()])
+"""
+
+
+def test_the_global_provider_is_used_when_none_is_passed() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", GLOBAL], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "['chat scripted', 'invoke_agent A', 'invoke_workflow g']",
+        "['A']",
+    ]
