@@ -138,6 +138,10 @@ TESTS_FOR = {
     "graph_agents/streaming.py": STREAM_TESTS,
     "graph_agents/_composite.py": ["tests/test_composite_tool.py"],
     "graph_agents/memory/": ["tests/test_memory.py", "tests/test_docs.py"],
+    "graph_agents/_spans.py": ["tests/test_tracing.py"],
+    "graph_agents/tracing.py": ["tests/test_tracing.py", "tests/test_examples.py"],
+    "graph_agents/drawing.py": ["tests/test_drawing.py", "tests/test_workflow.py"],
+    "graph_agents/checkpoints/listing.py": ["tests/test_threads.py"],
     "graph_agents/nodes/memory.py": ["tests/test_memory.py", "tests/test_streaming.py"],
     "graph_agents/server/": SERVER_TESTS,
     "graph_agents/steps.py": [
