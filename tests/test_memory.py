@@ -469,3 +469,48 @@ async def test_a_store_outage_fails_the_step_and_resume_stores_the_exchange_once
     assert result.output == "Answer kept."
     [exchange] = await memory.all(agent="A")
     assert exchange.text == "User: Keep this\nA: Answer kept."
+
+
+def test_the_heuristic_importance() -> None:
+    from graph_agents.memory.reflection import heuristic_importance
+
+    assert heuristic_importance("ok") == 2.05  # 2 + 2 * (1 word / 40)
+    assert heuristic_importance("I always prefer tea") == 7.2  # 2 hits, 4 words
+    assert heuristic_importance(" ".join(["word"] * 80)) == 4.0  # length caps at 1
+    assert heuristic_importance("always never prefer must remember") == 10.0  # capped
+
+
+async def test_forget_clear_count_and_the_defaults(caplog: pytest.LogCaptureFixture) -> None:
+    import dataclasses
+
+    manager = MemoryManager(store())
+    assert (manager.top_k, manager.max_memories, manager.scope) == (5, 1000, "agent")
+    added = [await manager.add(f"fact number {i}", agent="A") for i in range(7)]
+    assert len(await manager.search("fact number", agent="A")) == 5
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        added[0].text = "changed"  # type: ignore[misc]
+    assert await manager.forget("mem_does_not_exist") is False
+    assert await manager.forget(added[0].id) is True
+    assert await manager.count(agent="A") == 6
+    assert await manager.clear(agent="A") == 6
+    assert await manager.count(agent="A") == 0
+    assert await manager.clear(agent="A") == 0
+
+
+async def test_a_failing_last_accessed_update_is_logged(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager = MemoryManager(store())
+    await manager.add("the user likes jazz", agent="A")
+    real = manager.store.call
+
+    async def failing(dimension: int, method: str, **kwargs: Any) -> Any:
+        if method == "update":
+            raise RuntimeError("chroma is read-only")
+        return await real(dimension, method, **kwargs)
+
+    monkeypatch.setattr(manager.store, "call", failing)
+    found = await manager.search("jazz", agent="A")
+    assert [m.text for m in found] == ["the user likes jazz"]
+    await manager.flush()
+    assert "Updating recalled memories' last access failed: chroma is read-only" in caplog.text
