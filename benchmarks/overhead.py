@@ -11,8 +11,8 @@ sequential runs and for concurrent runs in one event loop. graph_agents runs thr
 with tracing off (``tracing=False``), with the default (no provider configured: spans go
 to the private provider that feeds ``get_traces()``), and with tracing on into an SDK
 provider with the in-memory exporter; the tracing ratios compare those with tracing off.
-Every round measures all four sides in turn (interleaved), and the spread over rounds
-is printed.
+Every round measures all four sides in turn (interleaved, each round starting with the
+next side), and the spread over rounds is printed.
 """
 
 from __future__ import annotations
@@ -172,11 +172,15 @@ async def main() -> None:
     }
     seq: dict[str, list[float]] = {name: [] for name in sides}
     con: dict[str, list[float]] = {name: [] for name in sides}
-    for _ in range(args.rounds):
-        for name, run in sides.items():
-            seq[name].append(await sequential(run, args.runs))
-        for name, run in sides.items():
-            con[name].append(await concurrent(run, args.concurrent))
+    names = list(sides)
+    for round_number in range(args.rounds):
+        # Each round starts with the next side, so no side always runs first or last.
+        shift = round_number % len(names)
+        order = names[shift:] + names[:shift]
+        for name in order:
+            seq[name].append(await sequential(sides[name], args.runs))
+        for name in order:
+            con[name].append(await concurrent(sides[name], args.concurrent))
             exporter.clear()
 
     def spread(mine: list[float], base: list[float]) -> str:
