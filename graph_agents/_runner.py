@@ -20,8 +20,9 @@ from langgraph.types import Command
 
 from ._emitter import Backlog, Emitter
 from ._opening import Opened, StoreOpener
-from ._spans import TRACE_KEY, RunTracer, TraceSettings, link_from_traceparent
+from ._spans import RunTracer
 from ._threads import ThreadStates, half_done, thread_config
+from ._trace_settings import TRACE_KEY, TraceSettings, link_from_traceparent
 from .checkpoints import (
     CheckpointPolicy,
     StateStoreLike,

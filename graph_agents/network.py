@@ -10,7 +10,7 @@ from ._checks import check_int, check_user_id
 from ._emitter import Backlog, Emitter
 from ._facade import RunnerFacade, check_run_args
 from ._runner import GraphRunner, Outcome, run_sync
-from ._spans import TraceSettings
+from ._trace_settings import TraceSettings
 from .agent import Agent
 from .approval import Approval, ApprovalRequest
 from .checkpoints import Durability, StateStoreLike, make_policy

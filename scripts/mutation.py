@@ -139,6 +139,7 @@ TESTS_FOR = {
     "graph_agents/_composite.py": ["tests/test_composite_tool.py"],
     "graph_agents/memory/": ["tests/test_memory.py", "tests/test_docs.py"],
     "graph_agents/_spans.py": ["tests/test_tracing.py"],
+    "graph_agents/_trace_settings.py": ["tests/test_tracing.py"],
     "graph_agents/tracing.py": ["tests/test_tracing.py", "tests/test_examples.py"],
     "graph_agents/drawing.py": ["tests/test_drawing.py", "tests/test_workflow.py"],
     "graph_agents/checkpoints/listing.py": ["tests/test_threads.py"],
