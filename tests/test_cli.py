@@ -107,7 +107,7 @@ def test_version_and_help(tmp_path: Path) -> None:
     done = cli("--version", cwd=tmp_path)
     assert done.returncode == 0
     assert done.stdout.startswith("graph-agents ")
-    for command in ("demo", "serve", "graph"):
+    for command in ("demo", "serve", "graph", "run", "resume", "threads"):
         shown = cli(command, "--help", cwd=tmp_path)
         assert shown.returncode == 0
         assert shown.stdout.startswith(f"usage: graph-agents {command}")
