@@ -38,7 +38,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.trace import StatusCode
@@ -104,13 +104,27 @@ class TraceRecorder(SpanProcessor):
     run pays almost nothing for them."""
 
     def __init__(self, max_records: int = MAX_RECORDS):
-        self._spans: deque[ReadableSpan] = deque(maxlen=max_records)
+        self._spans: deque[_Kept] = deque(maxlen=max_records)
         self._lock = threading.Lock()
 
     def on_end(self, span: ReadableSpan) -> None:
         scope = span.instrumentation_scope
-        if scope is not None and scope.name == SCOPE:
-            self._spans.append(span)  # deque.append is atomic
+        if scope is None or scope.name != SCOPE or span.context is None:
+            return
+        # What a record needs, not the span: the SDK's span objects (events, links,
+        # resource) would hold several times the memory.
+        self._spans.append(  # deque.append is atomic
+            _Kept(
+                span.name,
+                dict(span.attributes or {}),
+                span.start_time or 0,
+                span.end_time or span.start_time or 0,
+                span.context.span_id,
+                span.parent.span_id if span.parent is not None else None,
+                span.context.trace_id,
+                span.status.status_code is StatusCode.ERROR,
+            )
+        )
 
     def records(
         self, *, run_ids: Iterable[str] | None = None, thread_id: str | None = None
@@ -119,14 +133,10 @@ class TraceRecorder(SpanProcessor):
         when given."""
         with self._lock:
             spans = list(self._spans)
-        names = {s.context.span_id: s.name for s in spans if s.context is not None}
+        names = {s.span_id: s.name for s in spans}
         # Every span of a run shares its trace; the run's own span names the run id.
-        runs = {
-            s.context.trace_id: _str((s.attributes or {}).get(sc.RUN_ID))
-            for s in spans
-            if s.context is not None and s.parent is None
-        }
-        found = [_record(s, names, runs) for s in spans if s.context is not None]
+        runs = {s.trace_id: _str(s.attributes.get(sc.RUN_ID)) for s in spans if s.parent is None}
+        found = [_record(s, names, runs) for s in spans]
         found.sort(key=lambda r: r.start)
         if run_ids is not None:
             wanted = set(run_ids)
@@ -148,12 +158,21 @@ class TraceRecorder(SpanProcessor):
         return True
 
 
-def _record(span: ReadableSpan, names: dict[int, str], runs: dict[int, str | None]) -> TraceRecord:
-    assert span.context is not None
-    attrs = dict(span.attributes or {})
-    start = span.start_time or 0
-    end = span.end_time or start
-    parent = span.parent.span_id if span.parent is not None else None
+class _Kept(NamedTuple):
+    """A finished span, as much of it as a `TraceRecord` needs."""
+
+    name: str
+    attributes: dict[str, Any]
+    start: int
+    end: int
+    span_id: int
+    parent: int | None
+    trace_id: int
+    error: bool
+
+
+def _record(span: _Kept, names: dict[int, str], runs: dict[int, str | None]) -> TraceRecord:
+    attrs = span.attributes
     operation = str(attrs.get(sc.OPERATION_NAME, span.name.split(" ", 1)[0]))
     agent = attrs.get(sc.AGENT_NAME) or (
         span.name.split(" ", 1)[1] if operation == sc.OP_INVOKE_WORKFLOW else None
@@ -162,16 +181,16 @@ def _record(span: ReadableSpan, names: dict[int, str], runs: dict[int, str | Non
         name=span.name,
         operation=operation,
         agent=str(agent) if agent is not None else None,
-        duration=round((end - start) / 1e6, 3),
+        duration=round((span.end - span.start) / 1e6, 3),
         tokens=_int(attrs.get(sc.USAGE_INPUT_TOKENS)) + _int(attrs.get(sc.USAGE_OUTPUT_TOKENS)),
-        status="error" if span.status.status_code is StatusCode.ERROR else "ok",
-        start=start / 1e9,
-        parent=names.get(parent) if parent is not None else None,
+        status="error" if span.error else "ok",
+        start=span.start / 1e9,
+        parent=names.get(span.parent) if span.parent is not None else None,
         thread_id=_str(attrs.get(sc.CONVERSATION_ID)),
-        run_id=runs.get(span.context.trace_id),
-        span_id=format(span.context.span_id, "016x"),
-        parent_span_id=format(parent, "016x") if parent is not None else None,
-        attributes=attrs,
+        run_id=runs.get(span.trace_id),
+        span_id=format(span.span_id, "016x"),
+        parent_span_id=format(span.parent, "016x") if span.parent is not None else None,
+        attributes=dict(attrs),
     )
 
 
