@@ -10,6 +10,7 @@ an ambiguous single answer, or edits a tool cannot take fail here, before anythi
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
@@ -34,19 +35,22 @@ if TYPE_CHECKING:
 __all__ = ["RunnerFacade"]
 
 
-class RunnerFacade:
+class RunnerFacade(ABC):
     """The thread-state and lifecycle methods `Network` and `Workflow` share."""
 
     _runner: GraphRunner
+    _options: dict[str, Any]
+    """The constructor's arguments (`with_state_store` builds a copy from them)."""
+    state: NetworkState
 
     @property
     def graph(self) -> CompiledStateGraph[Any, Any, Any, Any]:
         """The compiled LangGraph graph (without a checkpointer), for inspection and drawing."""
         return self._runner.graph
 
+    @abstractmethod
     def diagram(self) -> Diagram:
         """The shape of this network or workflow (`graph_agents.drawing`)."""
-        raise NotImplementedError
 
     def draw_mermaid(self) -> str:
         """The graph as Mermaid ``flowchart`` text: agents, the router, handoff and
@@ -141,9 +145,6 @@ class RunnerFacade:
             check_storable(value, f"State value {key!r}")
             ops.append(("set", key, conceal(value)))
         return await self._runner.update_state(thread_id, {"shared": ops})
-
-    _options: dict[str, Any]
-    state: NetworkState
 
     def with_state_store(self, state_store: StateStoreLike) -> Self:
         """The same definition (agents, router or steps, models, seeds) on another state

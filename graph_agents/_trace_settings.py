@@ -37,12 +37,16 @@ class TraceSettings:
     enabled: bool = True
     provider: TracerProvider | None = None
     capture_content: bool | None = None
-    recorder: TraceRecorder | None = None
+    _resolved: tuple[Any, Tracer] | None = None
+    """The provider last resolved, and its tracer (resolved again when it changes)."""
+    _recorders: list[TraceRecorder] = field(default_factory=list)
+    """The recorders of every provider this network's runs went to."""
     _run_ids: dict[str, None] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def resolve(self) -> tuple[Tracer, TraceRecorder | None] | None:
-        """The tracer for a run now, and the recorder of its provider (``None``: off)."""
+    def tracer(self) -> Tracer | None:
+        """The tracer for a run now (``None``: off): of the provider passed in, else the
+        global one, else the private one behind ``get_traces()``."""
         if not self.enabled:
             return None
         provider: Any = self.provider
@@ -50,8 +54,14 @@ class TraceSettings:
             provider = trace.get_tracer_provider()
             if isinstance(provider, (trace.ProxyTracerProvider, trace.NoOpTracerProvider)):
                 provider = private_provider()
-        recorder = recorder_for(provider)
-        return provider.get_tracer(SCOPE), recorder
+        resolved = self._resolved
+        if resolved is None or resolved[0] is not provider:
+            recorder = recorder_for(provider)
+            with self._lock:
+                if recorder is not None and recorder not in self._recorders:
+                    self._recorders.append(recorder)
+            resolved = self._resolved = (provider, provider.get_tracer(SCOPE))
+        return resolved[1]
 
     def start(
         self,
@@ -63,10 +73,9 @@ class TraceSettings:
         link: Link | None,
     ) -> RunTracer | None:
         """A `RunTracer` for one run (``None`` when tracing is off)."""
-        resolved = self.resolve()
-        if resolved is None:
+        tracer = self.tracer()
+        if tracer is None:
             return None
-        tracer, recorder = resolved
         with self._lock:
             self._run_ids[run_id] = None
             if len(self._run_ids) > 10_000:
@@ -77,7 +86,6 @@ class TraceSettings:
             if self.capture_content is None
             else bool(self.capture_content)
         )
-        self.recorder = recorder
         return RunTracer(
             tracer,
             kind=kind,
@@ -89,17 +97,18 @@ class TraceSettings:
         )
 
     def records(self, thread_id: str | None, operation: str | None) -> list[TraceRecord]:
-        """The trace records of this network's runs, oldest first."""
-        if self.recorder is None:
-            resolved = self.resolve()
-            self.recorder = resolved[1] if resolved is not None else None
-        if self.recorder is None:
-            return []
+        """The trace records of this network's runs, by start time."""
         with self._lock:
             runs = list(self._run_ids)
-        found = self.recorder.records(run_ids=runs, thread_id=thread_id)
-        if operation is not None:
-            found = [r for r in found if r.operation == operation]
+            recorders = list(self._recorders)
+        found = [
+            record
+            for recorder in recorders
+            for record in recorder.records(run_ids=runs, thread_id=thread_id)
+            if operation is None or record.operation == operation
+        ]
+        if len(recorders) > 1:
+            found.sort(key=lambda r: r.start)
         return found
 
 
