@@ -20,6 +20,7 @@ __all__ = [
     "RunResult",
     "StopReason",
     "ThreadState",
+    "WorkflowResult",
     "completed_event",
     "result_from_values",
 ]
@@ -67,6 +68,35 @@ class RunResult(Generic[OutputT]):
     answer them with ``network.resume(thread_id, approve=...)`` or ``decisions=``."""
     routes: list[dict[str, Any]] = field(default_factory=list)
     """Every routing decision of the run: agent, scores, reason, router, turn."""
+
+
+@dataclass(kw_only=True)
+class WorkflowResult(Generic[OutputT]):
+    """The outcome of one workflow run.
+
+    Generic over the last step's output: annotate ``result: WorkflowResult[Review]``
+    when the last step is ``Step.agent(..., output_type=Review)``.
+    """
+
+    output: OutputT
+    """The last step's output (a list for a final parallel step)."""
+    outputs: dict[str, Any]
+    """Every step's output by ``output_key`` (or step id); parsed objects for ``output_type``."""
+    state: dict[str, Any]
+    """The shared state when the run ended (inputs, outputs and merged fields included)."""
+    path: list[str]
+    """The agent and transform steps that ran, in order (loops repeat them)."""
+    thread_id: str
+    """The thread; pass it to ``resume()`` after a failure."""
+    run_id: str
+    """This run's id, as in its events."""
+    usage: dict[str, int] = field(default_factory=dict)
+    """Token usage summed over the run's model calls."""
+    stop_reason: Literal["completed", "interrupted"] = "completed"
+    """``"interrupted"``: a step waits for a human's approval (see ``interrupts``);
+    ``output`` is then the last finished step's."""
+    interrupts: list[ApprovalRequest] = field(default_factory=list)
+    """The calls waiting for approval; answer them with ``workflow.resume(...)``."""
 
 
 @dataclass(kw_only=True)

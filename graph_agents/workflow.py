@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, Literal
+from typing import TYPE_CHECKING, Any
 
 from ._checks import check_user_id
 from ._emitter import Backlog, Emitter
@@ -27,7 +26,7 @@ from .models import ModelProvider, RetryPolicy
 from .nodes import RunContext
 from .nodes.workflow import CompiledStep, Reviver, build_workflow_graph, to_jsonable, workflow_input
 from .nodes.workflow_compile import StepCompiler, loop_product, walk
-from .result import OutputT
+from .result import WorkflowResult
 from .state import NetworkState, check_storable
 from .steps import (
     AgentStep,
@@ -44,35 +43,6 @@ if TYPE_CHECKING:
 
 
 __all__ = ["Step", "Workflow", "WorkflowResult", "create_workflow"]
-
-
-@dataclass(kw_only=True)
-class WorkflowResult(Generic[OutputT]):
-    """The outcome of one workflow run.
-
-    Generic over the last step's output: annotate ``result: WorkflowResult[Review]``
-    when the last step is ``Step.agent(..., output_type=Review)``.
-    """
-
-    output: OutputT
-    """The last step's output (a list for a final parallel step)."""
-    outputs: dict[str, Any]
-    """Every step's output by ``output_key`` (or step id); parsed objects for ``output_type``."""
-    state: dict[str, Any]
-    """The shared state when the run ended (inputs, outputs and merged fields included)."""
-    path: list[str]
-    """The agent and transform steps that ran, in order (loops repeat them)."""
-    thread_id: str
-    """The thread; pass it to ``resume()`` after a failure."""
-    run_id: str
-    """This run's id, as in its events."""
-    usage: dict[str, int] = field(default_factory=dict)
-    """Token usage summed over the run's model calls."""
-    stop_reason: Literal["completed", "interrupted"] = "completed"
-    """``"interrupted"``: a step waits for a human's approval (see ``interrupts``);
-    ``output`` is then the last finished step's."""
-    interrupts: list[ApprovalRequest] = field(default_factory=list)
-    """The calls waiting for approval; answer them with ``workflow.resume(...)``."""
 
 
 class Workflow(RunnerFacade):

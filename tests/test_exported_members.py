@@ -192,6 +192,7 @@ EXPECTED = {
         "RunResult",
         "StopReason",
         "ThreadState",
+        "WorkflowResult",
         "completed_event",
         "result_from_values",
     ],
