@@ -296,16 +296,18 @@ class RunTracer:
         resumes mid-turn)."""
         span = self._agents.get((lane, agent))
         if span is None:
+            attrs: dict[str, Any] = {
+                sc.OPERATION_NAME: sc.OP_INVOKE_AGENT,
+                sc.AGENT_NAME: agent,
+                sc.CONVERSATION_ID: self.thread_id,
+            }
+            if lane:  # the top level has none (each attribute costs the SDK time)
+                attrs[sc.LANE] = lane
             span = self._agents[(lane, agent)] = self.tracer.start_span(
                 f"{sc.OP_INVOKE_AGENT} {agent}",
                 context=self._parent(path),
                 kind=SpanKind.INTERNAL,
-                attributes={
-                    sc.OPERATION_NAME: sc.OP_INVOKE_AGENT,
-                    sc.AGENT_NAME: agent,
-                    sc.CONVERSATION_ID: self.thread_id,
-                    sc.LANE: lane,
-                },
+                attributes=attrs,
             )
         return span
 
@@ -334,8 +336,9 @@ class RunTracer:
     def _end(self, span: Span) -> None:
         totals = self._tokens.pop(id(span), None)
         if totals is not None:
-            span.set_attribute(sc.USAGE_INPUT_TOKENS, totals[0])
-            span.set_attribute(sc.USAGE_OUTPUT_TOKENS, totals[1])
+            span.set_attributes(
+                {sc.USAGE_INPUT_TOKENS: totals[0], sc.USAGE_OUTPUT_TOKENS: totals[1]}
+            )
         span.end()
 
     def _fail(self, span: Span, error: BaseException) -> None:
@@ -374,18 +377,21 @@ class ChatSpan:
     def done(self, message: AIMessage) -> None:
         """Record the model's answer: token usage, the response model, and (when content
         is captured) the message."""
+        attrs: dict[str, Any] = {}
         usage: Mapping[str, Any] = message.usage_metadata or {}
-        inputs = int(usage.get("input_tokens", 0) or 0)
-        outputs = int(usage.get("output_tokens", 0) or 0)
         if usage:
-            self.span.set_attribute(sc.USAGE_INPUT_TOKENS, inputs)
-            self.span.set_attribute(sc.USAGE_OUTPUT_TOKENS, outputs)
+            inputs = int(usage.get("input_tokens", 0) or 0)
+            outputs = int(usage.get("output_tokens", 0) or 0)
+            attrs[sc.USAGE_INPUT_TOKENS] = inputs
+            attrs[sc.USAGE_OUTPUT_TOKENS] = outputs
             self._tracer.add_tokens(self._turn, inputs, outputs)
         model = (message.response_metadata or {}).get("model_name")
         if isinstance(model, str):
-            self.span.set_attribute(sc.RESPONSE_MODEL, model)
+            attrs[sc.RESPONSE_MODEL] = model
         if self._tracer.capture:
-            self.span.set_attribute(sc.OUTPUT_MESSAGES, _messages([message]))
+            attrs[sc.OUTPUT_MESSAGES] = _messages([message])
+        if attrs:
+            self.span.set_attributes(attrs)
 
 
 def _messages(messages: Sequence[BaseMessage]) -> str:
