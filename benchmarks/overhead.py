@@ -135,6 +135,19 @@ def raw() -> Callable[[], Awaitable[Any]]:
     return run
 
 
+def make_sides(exporter: InMemorySpanExporter) -> dict[str, Callable[[], Awaitable[Any]]]:
+    """The four sides measured: raw LangGraph, and graph_agents with tracing off, on
+    its default (``get_traces()`` only), and on into ``exporter``."""
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return {
+        "raw": raw(),
+        "off": ours(tracing=False),
+        "default": ours(),
+        "exporter": ours(tracer_provider=provider),
+    }
+
+
 async def sequential(run: Callable[[], Awaitable[Any]], runs: int) -> float:
     """Median seconds per turn over ``runs`` sequential runs."""
     await run()
@@ -162,14 +175,7 @@ async def main() -> None:
     args = parser.parse_args()
 
     exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    sides = {
-        "raw": raw(),
-        "off": ours(tracing=False),
-        "default": ours(),
-        "exporter": ours(tracer_provider=provider),
-    }
+    sides = make_sides(exporter)
     seq: dict[str, list[float]] = {name: [] for name in sides}
     con: dict[str, list[float]] = {name: [] for name in sides}
     names = list(sides)

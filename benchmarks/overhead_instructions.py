@@ -34,14 +34,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from overhead import TURNS, ours, raw
+from overhead import TURNS, make_sides
 
 _HELPER = r"""
 #include <valgrind/callgrind.h>
@@ -51,6 +47,7 @@ void ga_dump(const char *label) { CALLGRIND_DUMP_STATS_AT(label); }
 """
 _CHILD = "GRAPH_AGENTS_CALLGRIND_CHILD"
 SIDES = ("raw", "off", "default", "exporter")
+"""`overhead.make_sides`' keys."""
 
 
 def parent(args: argparse.Namespace) -> None:
@@ -108,7 +105,8 @@ def report(counts: dict[str, list[float]], args: argparse.Namespace) -> None:
 def child(args: argparse.Namespace, helper: str) -> None:
     lib = ctypes.CDLL(helper)
     lib.ga_dump.argtypes = [ctypes.c_char_p]
-    runners = make_runners()
+    exporter = InMemorySpanExporter()
+    runners = make_sides(exporter)
 
     async def measure() -> None:
         for run in runners.values():  # warm-up, not counted
@@ -126,20 +124,6 @@ def child(args: argparse.Namespace, helper: str) -> None:
             exporter.clear()
 
     asyncio.run(measure())
-
-
-def make_runners() -> dict[str, Callable[[], Awaitable[Any]]]:
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    return {
-        "raw": raw(),
-        "off": ours(tracing=False),
-        "default": ours(),
-        "exporter": ours(tracer_provider=provider),
-    }
-
-
-exporter = InMemorySpanExporter()
 
 
 if __name__ == "__main__":

@@ -301,7 +301,7 @@ class RunTracer:
                 sc.AGENT_NAME: agent,
                 sc.CONVERSATION_ID: self.thread_id,
             }
-            if lane:  # the top level has none (each attribute costs the SDK time)
+            if lane:  # a top-level turn has none
                 attrs[sc.LANE] = lane
             span = self._agents[(lane, agent)] = self.tracer.start_span(
                 f"{sc.OP_INVOKE_AGENT} {agent}",
