@@ -28,6 +28,7 @@ from graph_agents import (
 )
 from graph_agents.memory import MemoryManager, RetrievalWeights, VectorMemoryStore
 from graph_agents.memory.store import StoredMemory
+from graph_agents.memory.turns import remember_exchange
 from graph_agents.testing import HashEmbeddings, ScriptedModel, ToolCall
 
 from .web import free_port
@@ -174,7 +175,8 @@ async def test_an_exchange_is_stored_once_across_an_approval_and_a_resume(tmp_pa
     assert exchange.text == "User: Book Rome\nAgent: Your trip to Rome is booked."
     assert paused.thread_id == exchange.thread_id
     # The same turn stored again (a step re-run after a crash) replaces, never adds.
-    again = await memory.remember_exchange(
+    again = await remember_exchange(
+        memory,
         request="Book Rome",
         answer="Your trip to Rome is booked.",
         agent="Agent",
@@ -183,7 +185,8 @@ async def test_an_exchange_is_stored_once_across_an_approval_and_a_resume(tmp_pa
         thread_id="t-once",
         key="t-once|task-1|Agent",
     )
-    twice = await memory.remember_exchange(
+    twice = await remember_exchange(
+        memory,
         request="Book Rome",
         answer="Your trip to Rome is booked.",
         agent="Agent",
@@ -514,3 +517,20 @@ async def test_a_failing_last_accessed_update_is_logged(
     assert [m.text for m in found] == ["the user likes jazz"]
     await manager.flush()
     assert "Updating recalled memories' last access failed: chroma is read-only" in caplog.text
+
+
+WITHOUT_MEMORY = """
+import sys
+from graph_agents import Agent, create_network
+from graph_agents.testing import ScriptedModel
+network = create_network(agents=[Agent("Solo", "Answer.", model=ScriptedModel(["Hi."]))])
+print(network.run_sync("Hello").output, "chromadb" in sys.modules)
+"""
+
+
+def test_a_network_without_memory_never_loads_chroma() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_MEMORY], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["Hi.", "False"]

@@ -31,12 +31,12 @@ count of its own writes; near the cap it recounts what Chroma holds, so several 
 reflected on passes ``reflection_threshold``, the agent's model is asked for a few
 insights about them; each is stored as a ``reflection`` citing its sources, which count
 as covered. A failure is logged and retried after the next write; it never fails a run.
+What an agent's turn writes (the exchange, a due reflection) is in `.turns`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
 import uuid
@@ -55,7 +55,7 @@ from .records import (
     rank,
     retention,
 )
-from .reflection import draw_insights, heuristic_importance, rate_importance
+from .reflection import heuristic_importance
 from .store import StoredMemory, VectorMemoryStore, rows
 
 __all__ = ["Memory", "MemoryKind", "MemoryManager", "MemoryScope", "RetrievalWeights"]
@@ -369,87 +369,3 @@ class MemoryManager:
         await self.store.call(dimension, "delete", ids=[row.id for row in doomed])
         self._counts[namespace] = len(found) - len(doomed)
         logger.debug("Evicted %d memories from %s", len(doomed), namespace)
-
-    # -- what a run does -------------------------------------------------------------
-
-    async def remember_exchange(
-        self,
-        *,
-        request: str,
-        answer: str,
-        agent: str,
-        network: str | None,
-        user_id: str | None,
-        thread_id: str,
-        key: str,
-        model: Any = None,
-    ) -> Memory:
-        """Store one turn's exchange as an observation, under an id derived from ``key``
-        (so storing the same turn again replaces it)."""
-        text = f"User: {request.strip()}\n{agent}: {answer.strip()}"
-        importance = None
-        if self.importance == "model" and model is not None:
-            importance = await rate_importance(model, text)
-        memory_id = "obs_" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
-        stored = await self.add(
-            text,
-            kind="observation",
-            importance=importance,
-            agent=agent,
-            network=network,
-            user_id=user_id,
-            thread_id=thread_id,
-            memory_id=memory_id,
-        )
-        return stored
-
-    async def maybe_reflect(
-        self,
-        model: Any,
-        *,
-        agent: str | None = None,
-        network: str | None = None,
-        user_id: str | None = None,
-    ) -> list[Memory]:
-        """Reflect when the unreflected observations' importance passes the threshold;
-        the reflections stored (none when it is not time, or when reflecting failed)."""
-        namespace = self.namespace(agent=agent, network=network, user_id=user_id)
-        dimension = await self._dim()
-        pending = await self._rows(namespace, dimension, kind="observation", covered=False)
-        if sum(float(r.metadata.get("importance") or 0.0) for r in pending) < (
-            self.reflection_threshold
-        ):
-            return []
-        recent = sorted(pending, key=lambda r: float(r.metadata.get("created_at") or 0.0))[-20:]
-        try:
-            insights = await draw_insights(model, [r.text for r in recent])
-        except Exception:
-            logger.warning(
-                "Reflection on %d memories of %s failed; it is retried after the next write",
-                len(recent),
-                namespace,
-                exc_info=True,
-            )
-            return []
-        sources = [r.id for r in recent]
-        made = []
-        for insight in insights:
-            made.append(
-                await self.add(
-                    insight,
-                    kind="reflection",
-                    importance=8.0,
-                    agent=agent,
-                    network=network,
-                    user_id=user_id,
-                    sources=sources,
-                )
-            )
-        if made:
-            await self.store.call(
-                dimension,
-                "update",
-                ids=sources,
-                metadatas=[{"covered": True} for _ in sources],
-            )
-        return made

@@ -2,9 +2,10 @@
 
 The recalled memories go into the prompt as one system message, fenced by
 ``<memories>`` tags, after the agent's instructions. The exchange (the turn's request
-and the answer) is stored in the background under an id derived from the thread and the
-graph task, so a resumed step that answers again replaces it instead of adding a copy;
-the runner awaits every write before the run returns.
+and the answer) is stored before the step completes, under an id derived from the
+thread and the graph task, so a resumed step that answers again replaces it instead of
+adding a copy. A due reflection runs in the background; the runner awaits every such
+write before the run returns.
 """
 
 from __future__ import annotations
@@ -74,12 +75,16 @@ async def remember(
     not delayed. A store that stays down fails the step (with `StoreError`), so
     ``resume(thread_id)`` stores it later; nothing is lost.
     """
+    # Imported here: only agents with memory load Chroma.
+    from ..memory.turns import reflect_if_due, remember_exchange
+
     memory: MemoryManager = spec.agent.memory
     request = turn_request(messages)
     if not request or not answer.strip():
         return
     name = spec.agent.name
-    stored = await memory.remember_exchange(
+    stored = await remember_exchange(
+        memory,
         request=request,
         answer=answer,
         agent=name,
@@ -95,8 +100,8 @@ async def remember(
         model = spec.model
 
         async def reflect() -> None:
-            made = await memory.maybe_reflect(
-                model, agent=name, network=ctx.owner, user_id=ctx.user_id
+            made = await reflect_if_due(
+                memory, model, agent=name, network=ctx.owner, user_id=ctx.user_id
             )
             if made:
                 ctx.emit(
