@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from graph_agents import (
     ConfigurationError,
     OpenAIModelProvider,
     RetryPolicy,
+    SqliteStateStore,
     Step,
     create_network,
     create_workflow,
@@ -231,3 +233,21 @@ async def test_delegation_limit_message_reads_correctly_at_zero_levels() -> None
         "Error: delegation is limited to 0 levels and this agent is already 0 levels deep; "
         "do the task yourself instead of 'ask_b'."
     )
+
+
+async def test_a_sqlite_path_whose_folder_cannot_be_made_is_one_clear_error(
+    tmp_path: Path,
+) -> None:
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("")
+    path = in_the_way / "threads.sqlite"
+    model = ScriptedModel(["Hi."])
+    network = create_network([Agent("A", "a", model=model)], state_store=SqliteStateStore(path))
+    message = (
+        f"SqliteStateStore({str(path)!r}): cannot create the folder {str(in_the_way)!r} "
+        "(File exists); pass a path in a folder this process can write."
+    )
+    with pytest.raises(ConfigurationError) as error:
+        await network.run("hello")
+    assert str(error.value) == message
+    assert model.calls == []

@@ -170,7 +170,14 @@ async def _open_sqlite(
             "SqliteStateStore needs the 'sqlite' extra: pip install 'graph-agents[sqlite]'."
         ) from exc
     path = Path(store.path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"SqliteStateStore({str(store.path)!r}): cannot create the folder "
+            f"{str(path.parent)!r} ({exc.strerror or exc}); pass a path in a folder this "
+            "process can write."
+        ) from exc
     async with aiosqlite.connect(str(path)) as conn:
         # WAL lets a second process read the thread while this one writes.
         await conn.execute("PRAGMA journal_mode=WAL")
