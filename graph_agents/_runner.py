@@ -182,8 +182,17 @@ class GraphRunner(StoreOpener, ThreadStates):
             return outcome.result
         except BaseException as exc:
             emitter.emit("run.failed", {"error": str(exc), "error_type": type(exc).__name__})
-            if emitter.tracer is not None:
-                emitter.tracer.end_run(stop_reason=None, error=exc)
+            tracer = emitter.tracer
+            if tracer is None:
+                # It failed before its graph started (opening the store, the thread
+                # lock, a bad checkpoint id): the run still gets its span, as failed.
+                tracer = self.tracing.start(
+                    kind=self.kind, name=self.name, thread_id=thread_id, run_id=run_id, link=None
+                )
+                if tracer is not None:
+                    tracer.start_run(inputs is None)
+            if tracer is not None:
+                tracer.end_run(stop_reason=None, error=exc)
             raise
         finally:
             if on_end is not None:

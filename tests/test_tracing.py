@@ -7,6 +7,7 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -20,11 +21,14 @@ from graph_agents import (
     Agent,
     ModelProviderError,
     SharedState,
+    SqliteStateStore,
     Step,
     create_network,
     create_workflow,
     tool_from,
 )
+from graph_agents import _semconv as sc
+from graph_agents.exceptions import ConfigurationError, StoreError
 from graph_agents.models import OpenAIModelProvider
 from graph_agents.routers import RuleBasedRouter
 from graph_agents.testing import OpenAIStubServer, ScriptedModel, ScriptedResponse, ToolCall
@@ -324,6 +328,39 @@ async def test_errors_set_the_status_and_record_the_exception(spans: Any) -> Non
         assert "secret prompt text" not in str(span.to_json())
     [turn] = named(finished, "invoke_agent A")
     assert turn.status.status_code is StatusCode.ERROR
+
+
+async def test_a_run_that_fails_before_its_graph_starts_has_a_failed_span(
+    spans: Any, tmp_path: Path
+) -> None:
+    provider, exporter = spans
+    model = ScriptedModel(["Hi."])
+    network = create_network(
+        [Agent("A", "a", model=model)],
+        state_store=SqliteStateStore(tmp_path / "t.sqlite"),
+        tracer_provider=provider,
+    )
+    async with network:
+        await network.run("hello", thread_id="t1")
+        exporter.clear()
+        with pytest.raises(ConfigurationError, match="has no checkpoint"):
+            await network.run("again", thread_id="t1", checkpoint_id="no-such-checkpoint")
+    unopenable = create_network(
+        [Agent("A", "a", model=model)],
+        state_store=SqliteStateStore(tmp_path),  # a folder: SQLite cannot open it
+        tracer_provider=provider,
+    )
+    with pytest.raises(StoreError):
+        await unopenable.run("hello", thread_id="t2")
+    runs = named(exporter.get_finished_spans(), "invoke_workflow network")
+    assert [(s.attributes or {})[sc.CONVERSATION_ID] for s in runs] == ["t1", "t2"]
+    assert [s.status.description for s in runs] == ["ConfigurationError", "StoreError"]
+    for span in runs:
+        assert span.status.status_code is StatusCode.ERROR
+        assert [e.name for e in span.events] == ["exception"]
+        assert span.parent is None
+    assert [s.name for s in exporter.get_finished_spans()] == [s.name for s in runs]
+    assert len(model.calls) == 1
 
 
 async def test_a_failing_tool_marks_its_span(spans: Any) -> None:
