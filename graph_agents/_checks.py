@@ -1,4 +1,4 @@
-"""Checks for numbers given as arguments, so a bad value fails where it is given.
+"""Checks for arguments (numbers, ids, callbacks), so a bad value fails where it is given.
 
 Each raises `ConfigurationError` naming the argument, the value and what it must be.
 ``bool`` is refused wherever a number is expected (``True`` is an ``int`` to Python, never
@@ -13,7 +13,7 @@ from typing import Any
 
 from .exceptions import ConfigurationError
 
-__all__ = ["check_int", "check_number", "check_user_id"]
+__all__ = ["check_callback", "check_int", "check_number", "check_user_id"]
 
 
 def check_int(value: Any, name: str, *, minimum: int, owner: str = "") -> int:
@@ -102,3 +102,16 @@ def check_user_id(agents: Iterable[Any], user_id: object, owner: str) -> str | N
                 "their memories stay with their user."
             )
     return user_id
+
+
+def check_callback(callback: object) -> None:
+    """Refuse a ``stream_callback`` that cannot be called, before the run starts.
+
+    Raises:
+        ConfigurationError: ``callback`` is neither ``None`` nor callable.
+    """
+    if callback is not None and not callable(callback):
+        raise ConfigurationError(
+            f"stream_callback={callback!r} is not callable; pass a function (sync or async) "
+            "that takes an Event, or None."
+        )

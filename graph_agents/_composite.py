@@ -75,7 +75,11 @@ def create_composite_tool(
     """
     from .tools import tool_from
 
-    check_name(name, tools)
+    check_name(
+        name,
+        "create_composite_tool",
+        "Pass a valid name as create_composite_tool's first argument.",
+    )
     if isinstance(tools, (str, bytes)) or len(tools) < 2:
         raise ConfigurationError(
             f"create_composite_tool({name!r}) needs a list of two or more tools, got "

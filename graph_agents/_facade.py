@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from ._checks import check_int
 from ._secrets import conceal
+from ._semconv import OPERATIONS
 from .approval import Approval, ApprovalRequest
 from .drawing import Diagram, save_graph
 from .exceptions import ConfigurationError
@@ -92,7 +93,20 @@ class RunnerFacade(ABC):
         The records come from an in-process span processor that keeps the latest
         `graph_agents.tracing.MAX_RECORDS` spans; for more, export to an OpenTelemetry
         collector (`graph_agents.tracing.configure_tracing`).
+
+        Raises:
+            ConfigurationError: an unknown ``operation``, or a ``thread_id`` that is not
+                text.
         """
+        if operation is not None and operation not in OPERATIONS:
+            known = ", ".join(repr(op) for op in OPERATIONS)
+            raise ConfigurationError(
+                f"get_traces(operation={operation!r}): use {known} or None (every span)."
+            )
+        if thread_id is not None and not isinstance(thread_id, str):
+            raise ConfigurationError(
+                f"get_traces(thread_id={thread_id!r}): pass the thread's id as a str, or None."
+            )
         return self._runner.tracing.records(thread_id, operation)
 
     async def get_state(

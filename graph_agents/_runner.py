@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from langgraph.types import Command
 
+from ._checks import check_callback
 from ._emitter import Backlog, Emitter
 from ._opening import Opened, StoreOpener
 from ._spans import RunTracer
@@ -126,9 +127,11 @@ class GraphRunner(StoreOpener, ThreadStates):
 
         Raises:
             ConcurrentRunError: the thread has a run in progress, here or in another process.
-            ConfigurationError: ``checkpoint_id`` is not a checkpoint of the thread.
+            ConfigurationError: ``checkpoint_id`` is not a checkpoint of the thread, or
+                ``callback`` is not callable.
             StoreError: the state store failed (never the driver's own exception).
         """
+        check_callback(callback)
         claim = self._claim(thread_id)
         idempotent = run_id is not None
         run_id = run_id or str(uuid.uuid4())

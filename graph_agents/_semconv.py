@@ -33,6 +33,9 @@ OP_INVOKE_WORKFLOW: Final = "invoke_workflow"
 OP_INVOKE_AGENT: Final = "invoke_agent"
 OP_CHAT: Final = "chat"
 OP_EXECUTE_TOOL: Final = "execute_tool"
+OP_STEP: Final = "step"
+"""A workflow step's span (our own operation name: the conventions have none)."""
+OPERATIONS: Final = (OP_INVOKE_WORKFLOW, OP_STEP, OP_INVOKE_AGENT, OP_CHAT, OP_EXECUTE_TOOL)
 
 # graph_agents' own
 RUN_ID: Final = "graph_agents.run.id"

@@ -195,10 +195,10 @@ class RunTracer:
             else self._parent(path[:-1])
         )
         self._steps[step_id] = self.tracer.start_span(
-            f"step {step_id}",
+            f"{sc.OP_STEP} {step_id}",
             context=parent,
             attributes={
-                sc.OPERATION_NAME: "step",
+                sc.OPERATION_NAME: sc.OP_STEP,
                 sc.STEP_ID: step_id,
                 sc.STEP_KIND: kind,
                 sc.CONVERSATION_ID: self.thread_id,

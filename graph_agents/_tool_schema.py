@@ -21,12 +21,15 @@ __all__ = [
 _NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 
-def check_name(name: str, obj: object) -> None:
-    """Raise `ConfigurationError` unless ``name`` is a valid tool name."""
-    if not _NAME_RE.match(name):
+def check_name(
+    name: str, source: str, fix: str = "Pass name=... to tool_from() to rename it."
+) -> None:
+    """Raise `ConfigurationError` unless ``name`` is a valid tool name; the message says
+    where the name came from (``source``) and how to change it (``fix``)."""
+    if not isinstance(name, str) or not _NAME_RE.match(name):
         raise ConfigurationError(
-            f"Tool name {name!r} (from {obj!r}) is invalid: use 1-64 letters, digits, '_' or '-'. "
-            "Pass name=... to tool_from() to rename it."
+            f"Tool name {name!r} (from {source}) is invalid: use 1-64 letters, digits, '_' "
+            f"or '-'. {fix}"
         )
 
 

@@ -23,7 +23,7 @@ import subprocess
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NoReturn
 
 from .exceptions import ConfigurationError
 from .steps import AgentStep, ConditionalStep, LoopStep, ParallelStep, TransformStep
@@ -286,19 +286,19 @@ def save_graph(diagram: Diagram, path: str | Path) -> Path:
     ``.dot``, ``.png`` or ``.svg`` (Graphviz).
 
     Raises:
-        ConfigurationError: an unknown suffix, or ``dot`` is missing for PNG/SVG.
+        ConfigurationError: an unknown suffix, a path that cannot be written, or ``dot``
+            is missing for PNG/SVG.
     """
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix == ".mmd":
-        target.write_text(diagram.mermaid(), encoding="utf-8")
+        _write(target, diagram.mermaid())
     elif suffix == ".md":
-        text = f"# {diagram.title}\n\n```mermaid\n{diagram.mermaid()}```\n"
-        target.write_text(text, encoding="utf-8")
+        _write(target, f"# {diagram.title}\n\n```mermaid\n{diagram.mermaid()}```\n")
     elif suffix == ".html":
-        target.write_text(diagram.html(), encoding="utf-8")
+        _write(target, diagram.html())
     elif suffix == ".dot":
-        target.write_text(diagram.dot(), encoding="utf-8")
+        _write(target, diagram.dot())
     elif suffix in (".png", ".svg"):
         dot = shutil.which("dot")
         if dot is None:
@@ -307,6 +307,8 @@ def save_graph(diagram: Diagram, path: str | Path) -> Path:
                 "PATH: install Graphviz (apt-get install graphviz, brew install graphviz), "
                 "or save as .html, .mmd or .md instead."
             )
+        if not target.parent.is_dir():
+            _unwritable(target, FileNotFoundError(2, "No such file or directory"))
         done = subprocess.run(
             [dot, f"-T{suffix[1:]}", "-o", str(target)],
             input=diagram.dot().encode("utf-8"),
@@ -325,3 +327,17 @@ def save_graph(diagram: Diagram, path: str | Path) -> Path:
             ".md, .html, .dot, .png or .svg."
         )
     return target
+
+
+def _write(target: Path, text: str) -> None:
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _unwritable(target, exc)
+
+
+def _unwritable(target: Path, exc: OSError) -> NoReturn:
+    raise ConfigurationError(
+        f"save_graph({str(target)!r}): cannot write it ({exc.strerror or exc}); pass a path "
+        "in a folder that exists and this process can write."
+    ) from exc

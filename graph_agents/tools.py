@@ -140,7 +140,7 @@ def _from_function(
     requires_approval: ApprovalPolicy,
 ) -> Tool:
     tool_name = name or getattr(fn, "__name__", None) or type(fn).__name__
-    check_name(tool_name, fn)
+    check_name(tool_name, repr(fn))
     summary, arg_docs = parse_docstring(inspect.getdoc(fn) or "")
     signature = inspect.signature(fn)
     try:
@@ -246,7 +246,7 @@ def _from_function(
 
 
 def _from_langchain(tool: BaseTool, *, requires_approval: ApprovalPolicy) -> Tool:
-    check_name(tool.name, tool)
+    check_name(tool.name, repr(tool))
     schema = convert_to_openai_tool(tool)["function"]
 
     async def invoke(

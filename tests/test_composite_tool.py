@@ -214,3 +214,20 @@ def test_incompatible_signatures_are_rejected_at_creation() -> None:
 def lambda_free_float(value: float) -> float:
     """Half."""
     return value / 2
+
+
+def test_a_bad_composite_name_is_a_clear_error() -> None:
+    def word(text: str) -> str:
+        """Word."""
+        return text
+
+    with pytest.raises(ConfigurationError) as error:
+        create_composite_tool("bad name!", [word, word])
+    assert str(error.value) == (
+        "Tool name 'bad name!' (from create_composite_tool) is invalid: use 1-64 letters, "
+        "digits, '_' or '-'. Pass a valid name as create_composite_tool's first argument."
+    )
+    with pytest.raises(ConfigurationError, match=r"Tool name 5 \(from create_composite_tool\)"):
+        create_composite_tool(5, [word, word])  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=r"Tool name 7 \(from <function .*word"):
+        tool_from(word, name=7)  # type: ignore[arg-type]

@@ -126,6 +126,13 @@ def test_text_formats_and_a_bad_suffix(tmp_path: Path) -> None:
     assert flow.save_graph(tmp_path / "f.dot").read_text().startswith('digraph "Research')
     with pytest.raises(ConfigurationError, match=r"unknown suffix '\.jpeg'; use \.mmd"):
         flow.save_graph(tmp_path / "f.jpeg")
+    missing = tmp_path / "no-such-folder" / "f.mmd"
+    with pytest.raises(ConfigurationError) as error:
+        flow.save_graph(missing)
+    assert str(error.value) == (
+        f"save_graph({str(missing)!r}): cannot write it (No such file or directory); pass "
+        "a path in a folder that exists and this process can write."
+    )
 
 
 def test_the_html_renders_offline_in_chromium(browser: Any, tmp_path: Path) -> None:  # noqa: F811

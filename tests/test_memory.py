@@ -418,6 +418,32 @@ def test_other_bad_settings_are_clear() -> None:
         MemoryManager(store(), max_memories=0)
     with pytest.raises(ConfigurationError, match="is not a MemoryManager"):
         create_network(agents=[Agent("A", "a", model=ScriptedModel(["x"]), memory="lots")])
+    for bad, message in [
+        ({"relevance": -1}, "relevance=-1 is out of range: it must be at least 0."),
+        ({"importance": "high"}, "importance='high' must be a finite number, at least 0."),
+        ({"recency": float("nan")}, "recency=nan must be a finite number, at least 0."),
+        (
+            {"relevance": 0, "recency": 0, "importance": 0},
+            "relevance, recency and importance are all 0; give at least one a weight above 0.",
+        ),
+        (
+            {"decay": 1.5},
+            "decay=1.5 is out of range: it must be greater than 0 and at most 1. It is the "
+            "recency multiplier per hour.",
+        ),
+        ({"decay": 0}, "decay=0 is out of range: it must be greater than 0 and at most 1."),
+        ({"candidates": 0}, "candidates=0 must be at least 1."),
+    ]:
+        with pytest.raises(ConfigurationError) as error:
+            RetrievalWeights(**bad)
+        assert str(error.value).startswith(f"RetrievalWeights: {message}")
+    assert RetrievalWeights(relevance=0, decay=1).decay == 1  # the edges are allowed
+    for threshold, why in [(0, "is out of range"), (-1, "is out of range"), ("10", "must be")]:
+        with pytest.raises(ConfigurationError) as error:
+            MemoryManager(store(), reflection_threshold=threshold)  # type: ignore[arg-type]
+        assert str(error.value).startswith(
+            f"MemoryManager: reflection_threshold={threshold!r} {why}"
+        )
 
 
 async def test_chromas_downloading_default_never_loads(monkeypatch: pytest.MonkeyPatch) -> None:

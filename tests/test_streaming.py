@@ -12,7 +12,16 @@ import jsonschema
 import pytest
 from langchain_openai import ChatOpenAI
 
-from graph_agents import Agent, Event, SharedState, Step, _emitter, create_network, create_workflow
+from graph_agents import (
+    Agent,
+    ConfigurationError,
+    Event,
+    SharedState,
+    Step,
+    _emitter,
+    create_network,
+    create_workflow,
+)
 from graph_agents.events import EVENT_TYPES, event_json_schema
 from graph_agents.testing import OpenAIStubServer, ScriptedModel, ScriptedResponse, ToolCall
 
@@ -492,3 +501,21 @@ def test_the_schema_rejects_an_event_with_wrong_data() -> None:
         validator.validate({**good, "data": {"delta": 3}})
     with pytest.raises(jsonschema.ValidationError):
         validator.validate({**good, "type": "message.sent"})
+
+
+async def test_a_stream_callback_that_is_not_callable_is_refused_before_the_run() -> None:
+    model = ScriptedModel(["Hi."])
+    network = create_network([Agent("A", "a", model=model)])
+    message = (
+        "stream_callback=5 is not callable; pass a function (sync or async) that takes an "
+        "Event, or None."
+    )
+    with pytest.raises(ConfigurationError) as error:
+        await network.run("hello", thread_id="t", stream_callback=5)  # type: ignore[arg-type]
+    assert str(error.value) == message
+    workflow = create_workflow("flow", [Agent("A", "a", model=model)], [Step.agent("A", "Go")])
+    with pytest.raises(ConfigurationError) as error:
+        await workflow.run(stream_callback="print")  # type: ignore[arg-type]
+    assert "stream_callback='print' is not callable" in str(error.value)
+    assert model.calls == []
+    assert (await network.run("hello", thread_id="t")).output == "Hi."  # the thread is free

@@ -621,3 +621,16 @@ def test_the_global_provider_is_used_when_none_is_passed() -> None:
         "['chat scripted', 'invoke_agent A', 'invoke_workflow g']",
         "['A']",
     ]
+
+
+def test_get_traces_refuses_an_unknown_operation_or_a_thread_that_is_not_text() -> None:
+    network = create_network([Agent("A", "a", model=ScriptedModel(["Hi."]))])
+    with pytest.raises(ConfigurationError) as error:
+        network.get_traces(operation="invoke-agent")
+    assert str(error.value) == (
+        "get_traces(operation='invoke-agent'): use 'invoke_workflow', 'step', "
+        "'invoke_agent', 'chat', 'execute_tool' or None (every span)."
+    )
+    with pytest.raises(ConfigurationError, match=r"get_traces\(thread_id=5\): pass the thread"):
+        network.get_traces(5)  # type: ignore[arg-type]
+    assert network.get_traces(operation=None) == []

@@ -43,6 +43,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
+from .._checks import check_int, check_number
 from ..exceptions import ConfigurationError
 from .records import (
     KINDS,
@@ -100,9 +101,9 @@ class MemoryManager:
             raise ConfigurationError(
                 f"MemoryManager(scope={scope!r}): use 'agent', 'network' or 'user'."
             )
-        for name, value in (("max_memories", max_memories), ("top_k", top_k)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigurationError(f"MemoryManager({name}={value!r}): use an int >= 1.")
+        check_int(max_memories, "max_memories", minimum=1, owner="MemoryManager: ")
+        check_int(top_k, "top_k", minimum=1, owner="MemoryManager: ")
+        check_number(reflection_threshold, "reflection_threshold", above=0, owner="MemoryManager: ")
         if importance not in ("heuristic", "model"):
             raise ConfigurationError(
                 f"MemoryManager(importance={importance!r}): use 'heuristic' or 'model'."

@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .._checks import check_int, check_number
+from ..exceptions import ConfigurationError
 from .store import StoredMemory
 
 __all__ = [
@@ -28,7 +30,12 @@ SCOPES = ("agent", "network", "user")
 
 @dataclass(frozen=True)
 class RetrievalWeights:
-    """How recall weighs relevance, recency and importance (see `graph_agents.memory.manager`)."""
+    """How recall weighs relevance, recency and importance (see `graph_agents.memory.manager`).
+
+    Raises:
+        ConfigurationError: a negative weight, all three weights 0, ``decay`` outside
+            (0, 1], or ``candidates`` below 1.
+    """
 
     relevance: float = 1.0
     recency: float = 1.0
@@ -40,6 +47,25 @@ class RetrievalWeights:
     outside the ``candidates`` nearest is not recalled, however recent or important;
     more candidates cost recall time (``benchmarks/memory.py``: 20 costs about 6% over
     fetching 5 from Chroma, 50 about 30%)."""
+
+    def __post_init__(self) -> None:
+        owner = "RetrievalWeights: "
+        for name in ("relevance", "recency", "importance"):
+            check_number(getattr(self, name), name, minimum=0, owner=owner)
+        if self.relevance == self.recency == self.importance == 0:
+            raise ConfigurationError(
+                f"{owner}relevance, recency and importance are all 0; give at least one a "
+                "weight above 0."
+            )
+        check_number(
+            self.decay,
+            "decay",
+            above=0,
+            maximum=1,
+            owner=owner,
+            meaning=" It is the recency multiplier per hour.",
+        )
+        check_int(self.candidates, "candidates", minimum=1, owner=owner)
 
 
 @dataclass(frozen=True)
