@@ -13,7 +13,7 @@ from typing import Any
 
 from .exceptions import ConfigurationError
 
-__all__ = ["check_callback", "check_int", "check_number", "check_user_id"]
+__all__ = ["check_callback", "check_int", "check_number", "check_thread_id", "check_user_id"]
 
 
 def check_int(value: Any, name: str, *, minimum: int, owner: str = "") -> int:
@@ -115,3 +115,17 @@ def check_callback(callback: object) -> None:
             f"stream_callback={callback!r} is not callable; pass a function (sync or async) "
             "that takes an Event, or None."
         )
+
+
+def check_thread_id(thread_id: object) -> str:
+    """``thread_id`` itself, when it is a non-empty ``str``.
+
+    Raises:
+        ConfigurationError: it is not a ``str``, or it is empty or blank.
+    """
+    if not isinstance(thread_id, str) or not thread_id.strip():
+        raise ConfigurationError(
+            f"thread_id={thread_id!r} must be a non-empty str (the thread's id); pass None "
+            "to run() for a new thread."
+        )
+    return thread_id

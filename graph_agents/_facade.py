@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
-from ._checks import check_int
+from ._checks import check_int, check_thread_id
 from ._secrets import conceal
 from ._semconv import OPERATIONS
 from .approval import Approval, ApprovalRequest
@@ -372,6 +372,8 @@ def check_run_args(thread_id: str | None, checkpoint_id: str | None, run_id: str
         ConfigurationError: ``checkpoint_id`` or ``run_id`` without ``thread_id``, a
             ``run_id`` that is not non-empty text, or both ``run_id`` and ``checkpoint_id``.
     """
+    if thread_id is not None:
+        check_thread_id(thread_id)
     if checkpoint_id is not None and thread_id is None:
         raise ConfigurationError(
             f"run(checkpoint_id={checkpoint_id!r}) needs the thread_id it belongs to."

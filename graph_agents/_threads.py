@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from langgraph.errors import InvalidUpdateError
 
+from ._checks import check_thread_id
 from .checkpoints import StateStoreLike, thread_lock
 from .checkpoints.errors import translating
 from .checkpoints.listing import latest_threads
@@ -32,8 +33,12 @@ logger: logging.Logger = logging.getLogger("graph_agents.threads")
 
 
 def thread_config(thread_id: str, checkpoint_id: str | None = None) -> RunnableConfig:
-    """The LangGraph config that addresses ``thread_id`` (at ``checkpoint_id``)."""
-    configurable: dict[str, Any] = {"thread_id": thread_id}
+    """The LangGraph config that addresses ``thread_id`` (at ``checkpoint_id``).
+
+    Raises:
+        ConfigurationError: ``thread_id`` is not a non-empty ``str``.
+    """
+    configurable: dict[str, Any] = {"thread_id": check_thread_id(thread_id)}
     if checkpoint_id is not None:
         configurable["checkpoint_id"] = checkpoint_id
     return {"configurable": configurable}

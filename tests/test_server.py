@@ -213,6 +213,9 @@ def test_request_bodies_over_the_limit_are_refused() -> None:
         )
         assert streamed.status_code == 413
         assert client.post("/runs", json={"query": "Museums in Oslo?"}).status_code == 202
+    for bad in (0, -5, "1000", True):
+        with pytest.raises(ConfigurationError, match=rf"max_body_bytes={bad!r} must be"):
+            create_app(handoff_network(), max_body_bytes=bad)  # type: ignore[arg-type]
 
 
 def test_the_page_is_static_and_locked_down(handoff_server: tuple[httpx.Client, str]) -> None:

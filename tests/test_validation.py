@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -250,4 +251,27 @@ async def test_a_sqlite_path_whose_folder_cannot_be_made_is_one_clear_error(
     with pytest.raises(ConfigurationError) as error:
         await network.run("hello")
     assert str(error.value) == message
+    assert model.calls == []
+
+
+async def test_a_thread_id_that_is_not_non_empty_text_is_refused_everywhere() -> None:
+    model = ScriptedModel(["Hi."])
+    network = create_network([Agent("A", "a", model=model)])
+    workflow = create_workflow("flow", [Agent("A", "a", model=model)], [Step.agent("A", "Go")])
+    for bad in (5, "", "   "):
+        message = f"thread_id={bad!r} must be a non-empty str (the thread's id)"
+        calls = [
+            lambda bad=bad: network.run("hello", thread_id=bad),
+            lambda bad=bad: network.resume(bad),
+            lambda bad=bad: network.get_state(bad),
+            lambda bad=bad: network.get_state_history(bad),
+            lambda bad=bad: network.update_state(bad, {"k": 1}),
+            lambda bad=bad: workflow.run(thread_id=bad),
+        ]
+        for call in calls:
+            with pytest.raises(ConfigurationError) as error:
+                await call()  # type: ignore[arg-type]
+            assert str(error.value).startswith(message), str(error.value)
+        with pytest.raises(ConfigurationError, match=re.escape(message)):
+            network.stream("hello", thread_id=bad)  # type: ignore[arg-type]
     assert model.calls == []

@@ -37,6 +37,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from .._checks import check_int
 from ..approval import Approval
 from ..events import Event, event_json_schema
 from ..exceptions import ConcurrentRunError, GraphAgentsError, StoreError
@@ -105,8 +106,10 @@ def create_app(
         max_body_bytes: Larger request bodies are refused with ``413``.
 
     Raises:
-        ConfigurationError: ``target`` is neither a Network nor a Workflow.
+        ConfigurationError: ``target`` is neither a Network nor a Workflow, or
+            ``max_body_bytes`` is not a whole number of at least 1.
     """
+    check_int(max_body_bytes, "max_body_bytes", minimum=1, owner="create_app: ")
     registry = RunRegistry(target)
 
     @asynccontextmanager
