@@ -102,6 +102,9 @@ class StoreOpener:
             # generators after the fact, and print tracebacks).
             opened.closer = loop.create_task(self._close_when_cancelled(loop, opened, stack))
             self._per_loop[loop] = opened
+            # Let the closer reach its wait: a task cancelled before its first step never
+            # runs its ``finally``, so an aclose() right after opening would close nothing.
+            await asyncio.sleep(0)
         return opened
 
     async def _close_when_cancelled(

@@ -87,3 +87,39 @@ async def test_aclose_closes_and_the_next_run_reopens(tmp_path: Path) -> None:
     assert [m.content for m in state.messages] == ["a", "one", "b", "two"]
     await network.aclose()
     assert opened == {}
+
+
+FAILS_RIGHT_AFTER_OPENING = textwrap.dedent(
+    """
+    import asyncio, sys
+    from graph_agents import Agent, ConfigurationError, SqliteStateStore, create_network
+    from graph_agents.testing import ScriptedModel
+
+    async def main():
+        network = create_network(
+            agents=[Agent("A", model=ScriptedModel(["x"]))],
+            state_store=SqliteStateStore(sys.argv[1]),
+        )
+        async with network:
+            try:
+                await network.get_state("")  # fails as soon as the store is open
+            except ConfigurationError:
+                print("refused")
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_closing_right_after_the_store_opened_is_silent(tmp_path: Path) -> None:
+    script = tmp_path / "script.py"
+    script.write_text(FAILS_RIGHT_AFTER_OPENING)
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "s.sqlite")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "PYTHONWARNINGS": "default"},
+    )
+    assert (done.stdout, done.stderr, done.returncode) == ("refused\n", "", 0)
