@@ -23,6 +23,7 @@ State stores are LangGraph checkpointers. Pass `InMemoryStateStore`, `SqliteStat
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -290,6 +291,13 @@ class SqliteStateStore:
 
     path: str | Path
     """The database file; created when missing."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.path, str | os.PathLike) or not str(self.path).strip():
+            raise ConfigurationError(
+                f"SqliteStateStore(path={self.path!r}): pass the database file's path, e.g. "
+                "SqliteStateStore('threads.sqlite')."
+            )
 
 
 @dataclass(frozen=True)

@@ -246,6 +246,13 @@ def test_serving_beyond_loopback_needs_a_token(monkeypatch: pytest.MonkeyPatch) 
         ConfigurationError, match=r"'0\.0\.0\.0' exposes the server .* needs a bearer"
     ):
         serve(handoff_network(), host="0.0.0.0", port=0)
+    for port, why in [
+        (99999, "must be at most 65535"),
+        (-1, "must be at least 0"),
+        ("80", "must be a whole"),
+    ]:
+        with pytest.raises(ConfigurationError, match=rf"serve: port={port!r} {why}"):
+            serve(handoff_network(), port=port)  # type: ignore[arg-type]
 
 
 def test_the_cli_loads_a_target_from_a_file_or_a_module(capsys: pytest.CaptureFixture[str]) -> None:

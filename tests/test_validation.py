@@ -275,3 +275,14 @@ async def test_a_thread_id_that_is_not_non_empty_text_is_refused_everywhere() ->
         with pytest.raises(ConfigurationError, match=re.escape(message)):
             network.stream("hello", thread_id=bad)  # type: ignore[arg-type]
     assert model.calls == []
+
+
+def test_a_sqlite_store_needs_a_path() -> None:
+    for bad in ("", "  ", 5, None):
+        with pytest.raises(ConfigurationError) as error:
+            SqliteStateStore(bad)  # type: ignore[arg-type]
+        assert str(error.value) == (
+            f"SqliteStateStore(path={bad!r}): pass the database file's path, e.g. "
+            "SqliteStateStore('threads.sqlite')."
+        )
+    assert SqliteStateStore(Path("t.sqlite")).path == Path("t.sqlite")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import os
 
+from .._checks import check_int
 from ..exceptions import ConfigurationError
 from .app import DEFAULT_MAX_BODY_BYTES, create_app
 from .runs import Target
@@ -53,9 +54,14 @@ def serve(
         max_body_bytes: Larger request bodies are refused with 413.
 
     Raises:
-        ConfigurationError: ``host`` is not loopback and there is no token.
+        ConfigurationError: ``host`` is not loopback and there is no token, or ``port`` is
+            not a TCP port number (0-65535; 0 picks a free one).
     """
     import uvicorn
+
+    check_int(port, "port", minimum=0, owner="serve: ")
+    if port > 65535:
+        raise ConfigurationError(f"serve: port={port!r} must be at most 65535.")
 
     token = token or os.environ.get(TOKEN_ENV) or None
     if not is_loopback(host) and not token:
