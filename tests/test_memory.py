@@ -437,7 +437,9 @@ def test_other_bad_settings_are_clear() -> None:
         with pytest.raises(ConfigurationError) as error:
             RetrievalWeights(**bad)
         assert str(error.value).startswith(f"RetrievalWeights: {message}")
-    assert RetrievalWeights(relevance=0, decay=1).decay == 1  # the edges are allowed
+    edges = RetrievalWeights(relevance=0, recency=0, importance=0.1, decay=1, candidates=1)
+    assert (edges.decay, edges.candidates) == (1, 1)  # the edges are allowed
+    assert MemoryManager(store(), reflection_threshold=0.5).reflection_threshold == 0.5
     for threshold, why in [(0, "is out of range"), (-1, "is out of range"), ("10", "must be")]:
         with pytest.raises(ConfigurationError) as error:
             MemoryManager(store(), reflection_threshold=threshold)  # type: ignore[arg-type]
