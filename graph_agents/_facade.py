@@ -11,7 +11,7 @@ an ambiguous single answer, or edits a tool cannot take fail here, before anythi
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from langgraph.graph.state import CompiledStateGraph
 
     from ._runner import GraphRunner
+    from .agent import Agent
     from .checkpoints import StateStoreLike
     from .result import ThreadState
     from .state import NetworkState
@@ -363,6 +364,16 @@ def _answers(
 
 def _listing(requests: list[ApprovalRequest]) -> str:
     return ", ".join(f"{r.id!r} ({r.agent or 'graph'}: {r.action})" for r in requests)
+
+
+async def warm_memories(agents: Iterable[Agent]) -> None:
+    """`MemoryManager.warmup` for each memory the agents use (a shared one once)."""
+    seen: set[int] = set()
+    for agent in agents:
+        memory = agent.memory
+        if memory is not None and id(memory) not in seen:
+            seen.add(id(memory))
+            await memory.warmup()
 
 
 def check_run_args(thread_id: str | None, checkpoint_id: str | None, run_id: str | None) -> None:

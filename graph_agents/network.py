@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._checks import check_int, check_user_id
 from ._emitter import Backlog, Emitter
-from ._facade import RunnerFacade, check_run_args
+from ._facade import RunnerFacade, check_run_args, warm_memories
 from ._runner import GraphRunner, Outcome, run_sync
 from ._trace_settings import TraceSettings
 from .agent import Agent
@@ -301,10 +301,17 @@ class Network(RunnerFacade):
         return RunStream(start)
 
     async def warmup(self) -> None:
-        """Do the router's slow first-use work now (e.g. load a local embedding model and
-        embed the agents' profiles), so the first request is as fast as the rest."""
+        """Do the slow first-use work now, so the first request is as fast as the rest:
+        the router's (e.g. load a local embedding model and embed the agents' profiles)
+        and the agents' memories' (load their embeddings, open their collections).
+
+        Raises:
+            ConfigurationError: a memory's collection holds another model's vectors.
+            StoreError: a memory's Chroma cannot be reached.
+        """
         if self._router is not None:
             await self._router.warmup(self.agents)
+        await warm_memories(self.agents)
 
     async def aclose(self) -> None:
         """Close the state store connections this event loop opened, and the router's work."""

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._checks import check_user_id
 from ._emitter import Backlog, Emitter
-from ._facade import RunnerFacade, check_run_args
+from ._facade import RunnerFacade, check_run_args, warm_memories
 from ._runner import GraphRunner, Outcome, run_sync
 from ._secrets import reveal_state
 from ._trace_settings import TraceSettings
@@ -176,6 +176,16 @@ class Workflow(RunnerFacade):
             checkpoint_id=checkpoint_id,
             user_id=user_id,
         )
+
+    async def warmup(self) -> None:
+        """Load the agents' memories' embeddings and open their collections now, so the
+        first step does not wait for them.
+
+        Raises:
+            ConfigurationError: a memory's collection holds another model's vectors.
+            StoreError: a memory's Chroma cannot be reached.
+        """
+        await warm_memories(self._agents.values())
 
     def diagram(self) -> Diagram:
         """The workflow's shape: its steps, branches and conditions."""

@@ -562,3 +562,24 @@ def test_a_network_without_memory_never_loads_chroma() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["Hi.", "False"]
+
+
+async def test_warmup_loads_the_embeddings_and_checks_the_collection_before_any_turn(
+    tmp_path: Path,
+) -> None:
+    path = str(tmp_path / "chroma")
+    embeddings = HashEmbeddings(64)
+    memory = MemoryManager(VectorMemoryStore("warm", path=path, embeddings=embeddings))
+    model = ScriptedModel(["Noted."])
+    agent = Agent("A", "a", model=model, memory=memory)
+    network = create_network(agents=[agent])
+    workflow = create_workflow("flow", [agent], [Step.agent("A", "Go")])
+    await network.warmup()
+    assert embeddings.calls == 1  # the model ran once; the collection is open
+    await workflow.warmup()
+    assert embeddings.calls == 1  # already warm
+    assert (await network.run("Remember tea")).output == "Noted."
+    other = MemoryManager(VectorMemoryStore("warm", path=path, embeddings=HashEmbeddings(32)))
+    mismatched = create_network(agents=[Agent("A", "a", model=ScriptedModel(["x"]), memory=other)])
+    with pytest.raises(ConfigurationError, match=r"holds vectors of 'hash-embeddings-64'"):
+        await mismatched.warmup()

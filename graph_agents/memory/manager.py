@@ -164,6 +164,17 @@ class MemoryManager:
         assert self._dimension is not None
         return self._dimension
 
+    async def warmup(self) -> None:
+        """Load the embedding model and open the collection now, so the first turn does
+        not wait for them (the local MiniLM takes seconds to load). Idempotent.
+
+        Raises:
+            ConfigurationError: the collection holds another model's or dimension's vectors.
+            StoreError: Chroma cannot be reached.
+        """
+        dimension = await self._dim()
+        await asyncio.to_thread(self.store.collection, dimension)
+
     # -- the explicit API ------------------------------------------------------------
 
     async def add(
