@@ -167,6 +167,13 @@ TESTS_FOR = {
         "tests/test_network.py",
         "tests/test_odd_text.py",
     ],
+    "graph_agents/_checks.py": [
+        "tests/test_validation.py",
+        "tests/test_memory.py",
+        "tests/test_server.py",
+        "tests/test_streaming.py",
+    ],
+    "graph_agents/_opening.py": ["tests/test_shutdown.py", "tests/test_durability.py"],
     "graph_agents/_calls.py": [
         "tests/test_models.py",
         "tests/test_http_loop.py",
