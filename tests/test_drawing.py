@@ -51,6 +51,14 @@ def snapshot(name: str, text: str) -> None:
     assert text == (SNAPSHOTS / name).read_text()
 
 
+def test_network_dot_snapshot(tmp_path: Path) -> None:
+    text = network().save_graph(tmp_path / "team.dot").read_text()
+    snapshot("network.dot", text)
+    dashed = [line.strip() for line in text.splitlines() if "style=dashed" in line]
+    assert len(dashed) == 6
+    assert all('[label="ask", style=dashed]' in line for line in dashed)
+
+
 def test_network_mermaid_snapshot() -> None:
     text = network().draw_mermaid()
     snapshot("network.mmd", text)

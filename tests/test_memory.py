@@ -260,6 +260,23 @@ async def test_eviction_keeps_the_cap_and_drops_the_lowest_retention_first() -> 
     assert await memory.count(agent="A") == 3
 
 
+async def test_eviction_trades_importance_against_hours_since_last_access() -> None:
+    async def survivors(old: float, hours: float, new: float, kind: str = "fact") -> set[str]:
+        clock = Clock()
+        memory = MemoryManager(store(), max_memories=2, clock=clock)
+        await memory.add("old one", agent="A", importance=old, kind=kind)  # type: ignore[arg-type]
+        clock.now += hours * 3600
+        await memory.add("new one", agent="A", importance=new)
+        await memory.add("top one", agent="A", importance=9)  # over the cap: one goes
+        return {m.text for m in await memory.all(agent="A")}
+
+    # 0.8 * 0.995**10 = 0.76 outlives a fresh 0.7; 0.7 * 0.995**100 = 0.42 does not outlive 0.5.
+    assert await survivors(8, 10, 7) == {"old one", "top one"}
+    assert await survivors(7, 100, 5) == {"new one", "top one"}
+    # An observation no reflection covers is weighed like any other memory.
+    assert await survivors(9, 0, 1, kind="observation") == {"old one", "top one"}
+
+
 async def test_scopes_never_see_each_others_memories() -> None:
     shared = store()
     per_agent = MemoryManager(shared, scope="agent")
