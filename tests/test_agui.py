@@ -4,6 +4,7 @@ client (@ag-ui/client's HttpAgent, run by node) driving it unchanged."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
@@ -334,3 +335,27 @@ def test_a_nested_delegation_is_a_subagent_of_its_caller() -> None:
     finished = [e.subagent_run_id for e in events if e.type.value == "SUBAGENT_FINISHED"]
     assert finished == ["ask:a/ask:b", "ask:a"]
     assert events[-1].result == "boss done"
+
+
+def test_forwarded_props_user_id_is_the_run_user() -> None:
+    from graph_agents.memory import MemoryManager, VectorMemoryStore
+    from graph_agents.testing import HashEmbeddings
+
+    store = VectorMemoryStore("agui_user", embeddings=HashEmbeddings())
+    memory = MemoryManager(store, scope="user")
+    network = create_network(
+        agents=[Agent("Helper", "Help.", model=ScriptedModel(["Noted."]), memory=memory)]
+    )
+    with running(create_app(network)) as base, httpx.Client(base_url=base) as client:
+        missing = agui_events(client, run_input("u-1", "r-1", "I like tea"))
+        assert missing[-1].type.value == "RUN_ERROR"
+        assert "pass user_id" in missing[-1].message
+        body = run_input("u-1", "r-2", "I like tea", forwardedProps={"userId": "ann"})
+        assert agui_events(client, body)[-1].type.value == "RUN_FINISHED"
+        for bad in ("", 5):
+            wrong = run_input("u-1", "r-3", "x", forwardedProps={"userId": bad})
+            errored = agui_events(client, wrong)[-1]
+            assert errored.type.value == "RUN_ERROR"
+            assert "forwardedProps.userId must be a non-empty string" in errored.message
+    [stored] = asyncio.run(memory.all(user_id="ann"))
+    assert stored.text == "User: I like tea\nHelper: Noted."

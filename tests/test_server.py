@@ -3,6 +3,7 @@ bearer token, the body limit, and what the CLI's serve refuses."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from collections.abc import Iterator
@@ -33,7 +34,7 @@ async def pay(amount: int, to: str) -> str:
     return f"Paid {amount} EUR to {to}."
 
 
-def payment_network(tmp_path: Path) -> Any:
+def payment_network(tmp_path: Path, memory: Any = None) -> Any:
     from graph_agents import SqliteStateStore
 
     model = ScriptedModel(
@@ -45,7 +46,13 @@ def payment_network(tmp_path: Path) -> Any:
     )
     return create_network(
         agents=[
-            Agent("Banker", "Pay.", model=model, tools=[tool_from(pay, requires_approval=True)])
+            Agent(
+                "Banker",
+                "Pay.",
+                model=model,
+                tools=[tool_from(pay, requires_approval=True)],
+                memory=memory,
+            )
         ],
         state_store=SqliteStateStore(tmp_path / "server.sqlite"),
     )
@@ -389,3 +396,29 @@ def test_ids_longer_than_200_characters_are_refused(
     assert client.post("/runs", json={"query": "x", "run_id": "r" * 201}).status_code == 422
     fits = client.post("/runs", json={"query": "Museums in Oslo?", "thread_id": "t" * 200})
     assert fits.status_code == 202
+
+
+def test_user_id_reaches_user_scoped_memory_through_a_run_and_its_approval(
+    tmp_path: Path,
+) -> None:
+    from graph_agents.memory import MemoryManager, VectorMemoryStore
+    from graph_agents.testing import HashEmbeddings
+
+    memory = MemoryManager(VectorMemoryStore("served", embeddings=HashEmbeddings()), scope="user")
+    network = payment_network(tmp_path, memory=memory)
+    with running(create_app(network)) as base, httpx.Client(base_url=base) as client:
+        refused = client.post("/runs", json={"query": "Pay Eve"})
+        assert refused.status_code == 400
+        assert "has scope='user'; pass user_id" in refused.json()["detail"]
+        run = client.post("/runs", json={"query": "Pay Eve", "user_id": "ann"}).json()
+        paused = sse(client, run["events_url"], until="run.completed")
+        request = paused[-2][1]["data"]
+        answered = client.post(
+            f"/runs/{run['run_id']}/approve", json={"decisions": {request["id"]: True}}
+        )
+        assert answered.status_code == 202
+        rest = sse(client, run["events_url"], headers={"Last-Event-ID": str(paused[-1][0])})
+        assert rest[-1][1]["type"] == "run.completed"
+        assert client.post("/runs", json={"query": "x", "user_id": ""}).status_code == 422
+    [stored] = asyncio.run(memory.all(user_id="ann"))
+    assert stored.text == "User: Pay Eve\nBanker: Result: Paid 500 EUR to Eve."

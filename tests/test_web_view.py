@@ -143,3 +143,36 @@ def test_a_token_protected_server_takes_the_token_from_the_url(browser: Any) -> 
         expect(page.locator("#status")).to_have_text("completed", timeout=20_000)
         expect(page.locator("#output")).to_have_text("Visit the Munch museum.")
         page.close()
+
+
+def test_the_page_sends_a_user_id_for_user_scoped_memory(browser: Any) -> None:
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from playwright.sync_api import expect
+
+    from graph_agents import Agent, create_network
+    from graph_agents.memory import MemoryManager, VectorMemoryStore
+    from graph_agents.testing import HashEmbeddings, ScriptedModel
+
+    store = VectorMemoryStore("page_user", embeddings=HashEmbeddings())
+    memory = MemoryManager(store, scope="user")
+    network = create_network(
+        agents=[Agent("Helper", "Help.", model=ScriptedModel(["Noted.", "Noted."]), memory=memory)]
+    )
+    with running(create_app(network)) as base:
+        page = browser.new_page()
+        page.goto(base + "/")
+        page.fill("#query", "I like tea")
+        page.click("#run")
+        expect(page.locator("#error")).to_contain_text("has scope='user'; pass user_id")
+        page.fill("#user-id", "ann")
+        page.fill("#thread-id", "")
+        page.click("#run")
+        expect(page.locator("#status")).to_have_text("completed", timeout=15_000)
+        expect(page.locator("#output")).to_have_text("Noted.")
+        page.close()
+    # Playwright's sync API holds this thread's event loop: read the memory in another.
+    with ThreadPoolExecutor(1) as pool:
+        [stored] = pool.submit(asyncio.run, memory.all(user_id="ann")).result()
+    assert stored.text == "User: I like tea\nHelper: Noted."

@@ -28,6 +28,10 @@ An interrupt's id is the approval request id. A client answers it on the same th
 with a ``resume`` entry: ``{"interruptId": id, "status": "resolved", "payload":
 {"approve": true, "feedback": "...", "edits": {...}}}`` (``payload`` may also be a plain
 boolean); ``status: "cancelled"`` rejects the call.
+
+The request (``RunAgentInput``): a network runs its last user message; a workflow takes
+its inputs from ``forwardedProps.inputs``; ``forwardedProps.userId`` is the run's user
+(memory's ``"user"`` scope), on runs and resumes alike.
 """
 
 from __future__ import annotations

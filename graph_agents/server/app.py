@@ -69,6 +69,8 @@ class StartRun(BaseModel):
     inputs: dict[str, Any] | None = None
     thread_id: str | None = Field(None, min_length=1, max_length=200)
     run_id: str | None = Field(None, min_length=1, max_length=200)
+    user_id: str | None = Field(None, min_length=1, max_length=200)
+    """The user memory's ``"user"`` scope stores under; its approvals reuse it."""
 
 
 class Decision(BaseModel):
@@ -150,7 +152,11 @@ def create_app(
     async def start(body: StartRun) -> JSONResponse:
         log, new = await _answering(
             registry.start(
-                query=body.query, inputs=body.inputs, thread_id=body.thread_id, run_id=body.run_id
+                query=body.query,
+                inputs=body.inputs,
+                thread_id=body.thread_id,
+                run_id=body.run_id,
+                user_id=body.user_id,
             )
         )
         return JSONResponse(
@@ -276,13 +282,20 @@ async def _agui_stream(
 def _agui_run(
     target: Target, run_input: RunAgentInput
 ) -> Callable[[Callable[[Event], Awaitable[None]]], Awaitable[Any]]:
-    """What an AG-UI request runs: a resume when it answers interrupts, else a new run."""
+    """What an AG-UI request runs: a resume when it answers interrupts, else a new run.
+    ``forwardedProps.userId`` is the run's user (memory's ``"user"`` scope)."""
     thread_id = run_input.thread_id
+    props = run_input.forwarded_props if isinstance(run_input.forwarded_props, dict) else {}
+    user_id = props.get("userId")
+    if user_id is not None and (not isinstance(user_id, str) or not user_id.strip()):
+        raise ValueError(f"forwardedProps.userId must be a non-empty string, got {user_id!r}.")
     if run_input.resume:
         decisions: dict[str, Approval | bool] = dict(decisions_from_resume(run_input.resume))
 
         def resume(callback: Callable[[Event], Awaitable[None]]) -> Awaitable[Any]:
-            return target.resume(thread_id, decisions=decisions, stream_callback=callback)
+            return target.resume(
+                thread_id, decisions=decisions, stream_callback=callback, user_id=user_id
+            )
 
         return resume
     if isinstance(target, Network):
@@ -303,19 +316,26 @@ def _agui_run(
 
         def run(callback: Callable[[Event], Awaitable[None]]) -> Awaitable[Any]:
             return network.run(
-                query, thread_id=thread_id, run_id=run_input.run_id, stream_callback=callback
+                query,
+                thread_id=thread_id,
+                run_id=run_input.run_id,
+                stream_callback=callback,
+                user_id=user_id,
             )
 
         return run
-    props = run_input.forwarded_props
-    inputs = props.get("inputs") if isinstance(props, dict) else None
+    inputs = props.get("inputs")
     if inputs is not None and not isinstance(inputs, dict):
         raise ValueError("forwardedProps.inputs must be an object of workflow inputs.")
     workflow = target
 
     def run_workflow(callback: Callable[[Event], Awaitable[None]]) -> Awaitable[Any]:
         return workflow.run(
-            inputs or {}, thread_id=thread_id, run_id=run_input.run_id, stream_callback=callback
+            inputs or {},
+            thread_id=thread_id,
+            run_id=run_input.run_id,
+            stream_callback=callback,
+            user_id=user_id,
         )
 
     return run_workflow

@@ -41,6 +41,8 @@ class RunLog:
 
     id: str
     thread_id: str
+    user_id: str | None = None
+    """The run's user (memory's ``"user"`` scope); answering its approvals reuses it."""
     events: list[str] = field(default_factory=list)
     status: Status = "running"
     pending: list[dict[str, Any]] = field(default_factory=list)
@@ -117,6 +119,7 @@ class RunRegistry:
         inputs: Mapping[str, Any] | None,
         thread_id: str | None,
         run_id: str | None,
+        user_id: str | None = None,
     ) -> tuple[RunLog, bool]:
         """Start a run (or continue ``thread_id``); returns its log and whether it is new.
 
@@ -127,7 +130,11 @@ class RunRegistry:
         """
         if run_id is not None and (known := self._runs.get(run_id)) is not None:
             return known, False
-        log = RunLog(id=run_id or str(uuid.uuid4()), thread_id=thread_id or str(uuid.uuid4()))
+        log = RunLog(
+            id=run_id or str(uuid.uuid4()),
+            thread_id=thread_id or str(uuid.uuid4()),
+            user_id=user_id,
+        )
         target = self.target
         if isinstance(target, Network):
             if not isinstance(query, str):
@@ -140,7 +147,11 @@ class RunRegistry:
                 assert isinstance(target, Network)
                 assert query is not None
                 return target.run(
-                    query, thread_id=log.thread_id, run_id=log.id, stream_callback=callback
+                    query,
+                    thread_id=log.thread_id,
+                    run_id=log.id,
+                    stream_callback=callback,
+                    user_id=log.user_id,
                 )
         else:
             if query is not None:
@@ -155,6 +166,7 @@ class RunRegistry:
                     thread_id=log.thread_id,
                     run_id=log.id,
                     stream_callback=callback,
+                    user_id=log.user_id,
                 )
 
         await self._launch(log, begin)
@@ -190,6 +202,7 @@ class RunRegistry:
                 edits=edits,
                 decisions=decisions,
                 stream_callback=callback,
+                user_id=log.user_id,
             )
 
         log.status = "running"

@@ -180,6 +180,8 @@
     } else body = { query: text };
     const threadId = $("thread-id").value.trim();
     if (threadId) body.thread_id = threadId;
+    const userId = $("user-id").value.trim();
+    if (userId) body.user_id = userId;
     if (current) current.abort.abort();
     reset();
     $("run").disabled = true;
