@@ -16,11 +16,13 @@ from .exceptions import ConfigurationError
 __all__ = ["check_callback", "check_int", "check_number", "check_thread_id", "check_user_id"]
 
 
-def check_int(value: Any, name: str, *, minimum: int, owner: str = "") -> int:
-    """``value`` as an ``int`` of at least ``minimum``.
+def check_int(
+    value: Any, name: str, *, minimum: int, maximum: int | None = None, owner: str = ""
+) -> int:
+    """``value`` as an ``int`` of at least ``minimum`` (and at most ``maximum``).
 
     Raises:
-        ConfigurationError: ``value`` is not an integer, or is below ``minimum``.
+        ConfigurationError: ``value`` is not an integer, or is out of bounds.
     """
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigurationError(
@@ -29,6 +31,8 @@ def check_int(value: Any, name: str, *, minimum: int, owner: str = "") -> int:
         )
     if value < minimum:
         raise ConfigurationError(f"{owner}{name}={value!r} must be at least {minimum}.")
+    if maximum is not None and value > maximum:
+        raise ConfigurationError(f"{owner}{name}={value!r} must be at most {maximum}.")
     return value
 
 

@@ -59,9 +59,7 @@ def serve(
     """
     import uvicorn
 
-    check_int(port, "port", minimum=0, owner="serve: ")
-    if port > 65535:
-        raise ConfigurationError(f"serve: port={port!r} must be at most 65535.")
+    check_int(port, "port", minimum=0, maximum=65535, owner="serve: ")
 
     token = token or os.environ.get(TOKEN_ENV) or None
     if not is_loopback(host) and not token:
