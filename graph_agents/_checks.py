@@ -121,7 +121,7 @@ def check_callback(callback: object) -> None:
         )
 
 
-def check_thread_id(thread_id: object) -> str:
+def check_thread_id(thread_id: object, owner: str = "") -> str:
     """``thread_id`` itself, when it is a non-empty ``str``.
 
     Raises:
@@ -129,7 +129,6 @@ def check_thread_id(thread_id: object) -> str:
     """
     if not isinstance(thread_id, str) or not thread_id.strip():
         raise ConfigurationError(
-            f"thread_id={thread_id!r} must be a non-empty str (the thread's id); pass None "
-            "to run() for a new thread."
+            f"{owner}thread_id={thread_id!r} must be a non-empty str (the thread's id)."
         )
     return thread_id

@@ -97,17 +97,15 @@ class RunnerFacade(ABC):
 
         Raises:
             ConfigurationError: an unknown ``operation``, or a ``thread_id`` that is not
-                text.
+                a non-empty ``str``.
         """
         if operation is not None and operation not in OPERATIONS:
             known = ", ".join(repr(op) for op in OPERATIONS)
             raise ConfigurationError(
                 f"get_traces(operation={operation!r}): use {known} or None (every span)."
             )
-        if thread_id is not None and not isinstance(thread_id, str):
-            raise ConfigurationError(
-                f"get_traces(thread_id={thread_id!r}): pass the thread's id as a str, or None."
-            )
+        if thread_id is not None:
+            check_thread_id(thread_id, "get_traces: ")
         return self._runner.tracing.records(thread_id, operation)
 
     async def get_state(

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from langgraph.types import Command
 
-from ._checks import check_callback, check_thread_id
+from ._checks import check_callback
 from ._emitter import Backlog, Emitter
 from ._opening import Opened, StoreOpener
 from ._spans import RunTracer
@@ -132,7 +132,6 @@ class GraphRunner(StoreOpener, ThreadStates):
             StoreError: the state store failed (never the driver's own exception).
         """
         check_callback(callback)
-        check_thread_id(thread_id)
         claim = self._claim(thread_id)
         idempotent = run_id is not None
         run_id = run_id or str(uuid.uuid4())

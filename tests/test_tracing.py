@@ -631,6 +631,10 @@ def test_get_traces_refuses_an_unknown_operation_or_a_thread_that_is_not_text() 
         "get_traces(operation='invoke-agent'): use 'invoke_workflow', 'step', "
         "'invoke_agent', 'chat', 'execute_tool' or None (every span)."
     )
-    with pytest.raises(ConfigurationError, match=r"get_traces\(thread_id=5\): pass the thread"):
-        network.get_traces(5)  # type: ignore[arg-type]
+    for bad in (5, ""):
+        with pytest.raises(ConfigurationError) as error:
+            network.get_traces(bad)  # type: ignore[arg-type]
+        assert str(error.value) == (
+            f"get_traces: thread_id={bad!r} must be a non-empty str (the thread's id)."
+        )
     assert network.get_traces(operation=None) == []

@@ -259,7 +259,7 @@ async def test_a_thread_id_that_is_not_non_empty_text_is_refused_everywhere() ->
     network = create_network([Agent("A", "a", model=model)])
     workflow = create_workflow("flow", [Agent("A", "a", model=model)], [Step.agent("A", "Go")])
     for bad in (5, "", "   "):
-        message = f"thread_id={bad!r} must be a non-empty str (the thread's id)"
+        message = f"thread_id={bad!r} must be a non-empty str (the thread's id)."
         calls = [
             lambda bad=bad: network.run("hello", thread_id=bad),
             lambda bad=bad: network.resume(bad),
@@ -271,7 +271,7 @@ async def test_a_thread_id_that_is_not_non_empty_text_is_refused_everywhere() ->
         for call in calls:
             with pytest.raises(ConfigurationError) as error:
                 await call()  # type: ignore[arg-type]
-            assert str(error.value).startswith(message), str(error.value)
+            assert str(error.value) == message
         with pytest.raises(ConfigurationError, match=re.escape(message)):
             network.stream("hello", thread_id=bad)  # type: ignore[arg-type]
     assert model.calls == []
