@@ -23,7 +23,7 @@ import subprocess
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, NoReturn
+from typing import TYPE_CHECKING, Literal
 
 from .exceptions import ConfigurationError
 from .steps import AgentStep, ConditionalStep, LoopStep, ParallelStep, TransformStep
@@ -307,8 +307,6 @@ def save_graph(diagram: Diagram, path: str | Path) -> Path:
                 "PATH: install Graphviz (apt-get install graphviz, brew install graphviz), "
                 "or save as .html, .mmd or .md instead."
             )
-        if not target.parent.is_dir():
-            _unwritable(target, FileNotFoundError(2, "No such file or directory"))
         done = subprocess.run(
             [dot, f"-T{suffix[1:]}", "-o", str(target)],
             input=diagram.dot().encode("utf-8"),
@@ -333,11 +331,7 @@ def _write(target: Path, text: str) -> None:
     try:
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
-        _unwritable(target, exc)
-
-
-def _unwritable(target: Path, exc: OSError) -> NoReturn:
-    raise ConfigurationError(
-        f"save_graph({str(target)!r}): cannot write it ({exc.strerror or exc}); pass a path "
-        "in a folder that exists and this process can write."
-    ) from exc
+        raise ConfigurationError(
+            f"save_graph({str(target)!r}): cannot write it ({exc.strerror or exc}); pass a "
+            "path in a folder that exists and this process can write."
+        ) from exc
