@@ -356,6 +356,6 @@ def test_forwarded_props_user_id_is_the_run_user() -> None:
             wrong = run_input("u-1", "r-3", "x", forwardedProps={"userId": bad})
             errored = agui_events(client, wrong)[-1]
             assert errored.type.value == "RUN_ERROR"
-            assert "forwardedProps.userId must be a non-empty string" in errored.message
+            assert f"user_id={bad!r}; pass the user's id as a non-empty str" in errored.message
     [stored] = asyncio.run(memory.all(user_id="ann"))
     assert stored.text == "User: I like tea\nHelper: Noted."

@@ -286,9 +286,7 @@ def _agui_run(
     ``forwardedProps.userId`` is the run's user (memory's ``"user"`` scope)."""
     thread_id = run_input.thread_id
     props = run_input.forwarded_props if isinstance(run_input.forwarded_props, dict) else {}
-    user_id = props.get("userId")
-    if user_id is not None and (not isinstance(user_id, str) or not user_id.strip()):
-        raise ValueError(f"forwardedProps.userId must be a non-empty string, got {user_id!r}.")
+    user_id = props.get("userId")  # run() and resume() check it
     if run_input.resume:
         decisions: dict[str, Approval | bool] = dict(decisions_from_resume(run_input.resume))
 
