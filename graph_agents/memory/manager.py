@@ -172,8 +172,7 @@ class MemoryManager:
             ConfigurationError: the collection holds another model's or dimension's vectors.
             StoreError: Chroma cannot be reached.
         """
-        dimension = await self._dim()
-        await asyncio.to_thread(self.store.collection, dimension)
+        await self.store.call(await self._dim(), "count")  # opens (and checks) the collection
 
     # -- the explicit API ------------------------------------------------------------
 
