@@ -2,10 +2,8 @@
 approval answers, graph drawing and closing.
 
 `RunnerFacade.plan_resume` turns what a caller of ``resume()`` said (``approve=``,
-``feedback=``, ``edits=``, ``decisions=``) into the answer LangGraph resumes with,
-after checking it against what the thread actually waits for: an unknown request id,
-an ambiguous single answer, or edits a tool cannot take fail here, before anything runs
-(LangGraph itself would silently ignore an unknown interrupt id).
+``feedback=``, ``edits=``, ``decisions=``) into the answer LangGraph resumes with; the
+checks against what the thread waits for are in `graph_agents._resume_answers`.
 """
 
 from __future__ import annotations
@@ -16,13 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from ._checks import check_int, check_thread_id
+from ._resume_answers import answers, resume_map
 from ._secrets import conceal
 from ._semconv import OPERATIONS
 from .approval import Approval, ApprovalRequest
 from .drawing import Diagram, save_graph
 from .exceptions import ConfigurationError
 from .state import check_storable
-from .tools import Tool, ToolArgumentsError
+from .tools import Tool
 
 if TYPE_CHECKING:
     from langgraph.graph.state import CompiledStateGraph
@@ -208,26 +207,9 @@ class RunnerFacade(ABC):
                 f"Thread {thread_id!r} has no checkpoint{where} in this state store; start "
                 "it with run(..., thread_id=...)."
             )
-        answers = _answers(state, approve, feedback, edits, decisions)
-        if answers is None:
-            if state.interrupts:
-                raise ConfigurationError(
-                    f"Thread {thread_id!r} waits for approval: {_listing(state.interrupts)}. "
-                    "Answer with resume(thread_id, approve=True | False, feedback=...)"
-                    + (", or decisions={id: Approval(...)}." if len(state.interrupts) > 1 else ".")
-                )
-            return state, None
-        resume_map: dict[str, Any] = {}
-        for request in state.interrupts:
-            answer = answers.get(request.id)
-            if answer is None:
-                continue
-            self._check_edits(request, answer)
-            if request.kind == "interrupt":
-                resume_map[request.interrupt_id] = answer.to_wire()
-            else:
-                resume_map.setdefault(request.interrupt_id, {})[request.id] = answer.to_wire()
-        return state, resume_map
+        return state, resume_map(
+            state, answers(state, approve, feedback, edits, decisions), self._tool_of
+        )
 
     async def prepare_resume(
         self,
@@ -264,104 +246,6 @@ class RunnerFacade(ABC):
                 f"checkpoint_id={checkpoint_id!r})."
             )
         return current, None
-
-    def _check_edits(self, request: ApprovalRequest, answer: Approval) -> None:
-        if not answer.edits:
-            return
-        if request.kind != "tool" or not answer.approve:
-            what = "a rejection" if not answer.approve else f"a {request.kind} request"
-            raise ConfigurationError(
-                f"Approval request {request.id!r}: edits apply to an approved tool call, not "
-                f"to {what}; drop edits=... or approve the call."
-            )
-        if not isinstance(answer.edits, Mapping) or not all(
-            isinstance(k, str) for k in answer.edits
-        ):
-            raise ConfigurationError(
-                f"Approval request {request.id!r}: edits must map argument names to values, "
-                f"got {answer.edits!r}."
-            )
-        check_storable(dict(answer.edits), "edits")
-        tool = self._tool_of(request)
-        if tool is None:
-            return
-        known = set(tool.parameters.get("properties", {}))
-        unknown = sorted(set(answer.edits) - known)
-        if unknown:
-            raise ConfigurationError(
-                f"Approval request {request.id!r}: tool {tool.name!r} has no argument(s) "
-                f"{unknown!r}; its arguments are {sorted(known)!r}."
-            )
-        try:
-            tool.parse_arguments({**request.arguments, **answer.edits})
-        except ToolArgumentsError as exc:
-            raise ConfigurationError(
-                f"Approval request {request.id!r}: the edited arguments do not fit tool "
-                f"{tool.name!r}: {exc}"
-            ) from exc
-
-
-def _answers(
-    state: ThreadState,
-    approve: bool | None,
-    feedback: str | None,
-    edits: Mapping[str, Any] | None,
-    decisions: Mapping[str, Approval | bool] | None,
-) -> dict[str, Approval] | None:
-    pending = {request.id: request for request in state.interrupts}
-    if decisions is None:
-        if approve is None:
-            if feedback is not None or edits is not None:
-                raise ConfigurationError(
-                    "resume(feedback=..., edits=...) needs approve=True or approve=False too."
-                )
-            return None
-        if not isinstance(approve, bool):
-            raise ConfigurationError(f"approve must be True or False, got {approve!r}.")
-        if not pending:
-            raise ConfigurationError(
-                f"Thread {state.thread_id!r} does not wait for an approval; call "
-                f"resume({state.thread_id!r}) without approve= to continue a stopped run."
-            )
-        if len(pending) > 1:
-            raise ConfigurationError(
-                f"Thread {state.thread_id!r} waits for {len(pending)} approvals: "
-                f"{_listing(state.interrupts)}. Answer each by id: "
-                "resume(thread_id, decisions={id: Approval(approve=..., feedback=...)})."
-            )
-        return {next(iter(pending)): Approval(approve=approve, feedback=feedback, edits=edits)}
-    if approve is not None or feedback is not None or edits is not None:
-        raise ConfigurationError(
-            "Pass either decisions={id: Approval(...)} or approve=/feedback=/edits=, not both."
-        )
-    if not isinstance(decisions, Mapping) or not decisions:
-        raise ConfigurationError(
-            f"decisions must be a non-empty dict of request id -> Approval, got {decisions!r}."
-        )
-    unknown = sorted(str(key) for key in decisions if key not in pending)
-    if unknown:
-        waiting = _listing(state.interrupts) if pending else "none"
-        raise ConfigurationError(
-            f"Thread {state.thread_id!r} has no pending approval request {unknown[0]!r}"
-            f"{f' (and {len(unknown) - 1} more)' if len(unknown) > 1 else ''}; pending: "
-            f"{waiting}."
-        )
-    answers: dict[str, Approval] = {}
-    for key, value in decisions.items():
-        if isinstance(value, bool):
-            value = Approval(approve=value)
-        if not isinstance(value, Approval):
-            raise ConfigurationError(
-                f"decisions[{key!r}] must be an Approval (or True/False), got {value!r}."
-            )
-        if value.feedback is not None and not isinstance(value.feedback, str):
-            raise ConfigurationError(f"decisions[{key!r}].feedback must be text.")
-        answers[key] = value
-    return answers
-
-
-def _listing(requests: list[ApprovalRequest]) -> str:
-    return ", ".join(f"{r.id!r} ({r.agent or 'graph'}: {r.action})" for r in requests)
 
 
 async def warm_memories(agents: Iterable[Agent]) -> None:

@@ -151,6 +151,7 @@ TESTS_FOR = {
         "tests/test_validation.py",
     ],
     "graph_agents/_facade.py": [*APPROVAL_TESTS, "tests/test_threads.py"],
+    "graph_agents/_resume_answers.py": APPROVAL_TESTS,
     "graph_agents/_threads.py": [*APPROVAL_TESTS, "tests/test_threads.py"],
     "graph_agents/_secrets.py": ["tests/test_checkpoint_security.py", "tests/test_state.py"],
     "graph_agents/checkpoints/": CHECKPOINT_TESTS,
